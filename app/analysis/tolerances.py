@@ -1,0 +1,59 @@
+"""Tolerance thresholds per characteristic, with per-field overrides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.detectors.base import Tolerance
+from app.errors import ConfigError
+
+DEFAULT_TOLERANCES: dict[str, Tolerance] = {
+    "distribution": Tolerance(0.1, 0.25, 0.5),  # PSI on baseline-quantile bins
+    "category_distribution": Tolerance(0.1, 0.25, 0.5),  # PSI on categories
+    "distribution_shape": Tolerance(0.1, 0.2, 0.35),  # KS statistic (and p < 0.001)
+    "null_rate": Tolerance(0.05, 0.15, 0.3),  # absolute increase of the null share
+    "new_categories": Tolerance(0.01, 0.05, 0.2),  # share of values in unseen categories
+    "type": Tolerance(0.001, 0.01, 0.1),  # share of values of a type the schema rejects
+    "stream_change": Tolerance(2, 5, 10),  # ADWIN alarms within the window
+    "unknown_field": Tolerance(0.001, 0.5, 1.01),  # share of records with a new field
+    "missing_field": Tolerance(0.001, 0.1, 0.5),  # share of records lacking a required field
+}
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    defaults: dict[str, Tolerance] = field(default_factory=lambda: dict(DEFAULT_TOLERANCES))
+    fields: dict[str, dict[str, Tolerance]] = field(default_factory=dict)
+
+    def for_field(self, name: str, characteristic: str) -> Tolerance:
+        override = self.fields.get(name, {}).get(characteristic)
+        if override is not None:
+            return override
+        try:
+            return self.defaults[characteristic]
+        except KeyError as exc:
+            raise ConfigError(f"no tolerance for characteristic {characteristic!r}") from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "defaults": {k: _tol(v) for k, v in self.defaults.items()},
+            "fields": {f: {k: _tol(v) for k, v in c.items()} for f, c in self.fields.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Tolerances:
+        try:
+            defaults = dict(DEFAULT_TOLERANCES)
+            defaults.update({k: Tolerance(**v) for k, v in data.get("defaults", {}).items()})
+            fields = {
+                f: {k: Tolerance(**v) for k, v in c.items()}
+                for f, c in data.get("fields", {}).items()
+            }
+        except TypeError as exc:
+            raise ConfigError(f"malformed tolerances: {exc}") from exc
+        return cls(defaults, fields)
+
+
+def _tol(t: Tolerance) -> dict[str, float]:
+    return {"low": t.low, "medium": t.medium, "high": t.high}

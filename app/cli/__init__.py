@@ -1,0 +1,1 @@
+"""The ``driftmend`` command line."""

@@ -1,0 +1,91 @@
+"""``driftmend baseline create|show``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from app.baseline.build import build_baseline
+from app.cli import common
+from app.errors import ConfigError
+from app.sources import read_file, read_topic
+
+cli = typer.Typer(no_args_is_help=True, help="Create and inspect baselines.")
+FORMAT_HELP = "Record format on the topic: json, avro or confluent-avro"
+
+
+@cli.command()
+def create(
+    feed: Annotated[str, typer.Option(help="Feed name")],
+    from_file: Annotated[Path | None, typer.Option(help="CSV, JSON Lines or Parquet")] = None,
+    from_topic: Annotated[str | None, typer.Option(help="Sample a topic instead")] = None,
+    sample: Annotated[int, typer.Option(help="Records to sample from the topic")] = 50_000,
+    fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "json",
+    avro_schema: Annotated[Path | None, typer.Option(help="Writer schema (.avsc)")] = None,
+    registry_url: Annotated[str | None, typer.Option(help="Schema registry URL")] = None,
+    registry_dir: Annotated[Path | None, typer.Option(help="Folder of <id>.avsc")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Infer schema and profile from sample data; store them as the feed's next version."""
+    if (from_file is None) == (from_topic is None):
+        raise ConfigError("give exactly one of --from-file and --from-topic")
+    cfg = common.settings()
+    if from_file is not None:
+        records, source = read_file(from_file), f"file:{from_file}"
+    else:
+        assert from_topic is not None
+        codec = common.codec(fmt, avro_schema, registry_url, registry_dir)
+        records = read_topic(cfg.kafka_config(), from_topic, codec, sample)
+        source = f"topic:{from_topic}"
+    stored = common.repository(cfg).save(build_baseline(feed, records, source))
+    if as_json:
+        print(
+            orjson.dumps(
+                {"feed": feed, "version": stored.version, "records": stored.profile.records}
+            ).decode()
+        )
+    else:
+        print(
+            f"baseline {feed} v{stored.version}: {len(stored.schema.fields)} fields "
+            f"from {stored.profile.records} records ({source})"
+        )
+
+
+@cli.command()
+def show(
+    feed: Annotated[str, typer.Option(help="Feed name")],
+    version: Annotated[int | None, typer.Option(help="Version (default: current)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Print a baseline: schema, per-field profile summary and tolerances."""
+    baseline = common.repository(common.settings()).get(feed, version)
+    summary = baseline.summary()
+    if as_json:
+        print(
+            orjson.dumps(summary, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode()
+        )
+        return
+    table = Table(
+        title=f"{feed} baseline v{baseline.version} ({summary['records']} records, "
+        f"{baseline.source})"
+    )
+    for col in ("field", "type", "kind", "nullable", "null_rate", "distinct", "median / top"):
+        table.add_column(col)
+    for row in summary["fields"]:
+        middle = row.get("median", None)
+        shown = f"{middle:.4g}" if middle is not None else ", ".join(row.get("top", [])[:3])
+        table.add_row(
+            row["name"],
+            row["type"],
+            row["kind"],
+            str(row["nullable"]),
+            f"{row.get('null_rate', 0):.3f}",
+            str(row.get("distinct", "")),
+            shown,
+        )
+    Console().print(table)

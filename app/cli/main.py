@@ -1,0 +1,41 @@
+"""Entry point: ``driftmend <command>``; every driftmend error ends as one clear line."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from app.cli import baseline, demo, topics, worker
+from app.errors import DriftmendError
+
+cli = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Keep Kafka data feeds healthy: profile, detect drift, heal.",
+)
+cli.add_typer(baseline.cli, name="baseline")
+cli.add_typer(topics.cli, name="topics")
+cli.command("worker")(worker.run)
+cli.command("demo")(demo.run)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=False)
+    except DriftmendError as exc:
+        print(f"driftmend: error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.exit(130)
+    except Exception as exc:  # click usage errors end here too
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

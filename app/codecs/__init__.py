@@ -1,0 +1,17 @@
+"""Record codecs: bytes on the wire <-> field mappings."""
+
+from app.codecs.avro import AvroCodec
+from app.codecs.base import Codec
+from app.codecs.confluent import ConfluentAvroCodec, LocalSchemaRegistry, RegistryClient
+from app.codecs.factory import make_codec
+from app.codecs.json import JsonCodec
+
+__all__ = [
+    "AvroCodec",
+    "Codec",
+    "ConfluentAvroCodec",
+    "JsonCodec",
+    "LocalSchemaRegistry",
+    "RegistryClient",
+    "make_codec",
+]

@@ -1,0 +1,72 @@
+"""Avro binary with a known writer schema and no framing."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import fastavro
+
+from app.errors import DecodeError, SchemaError
+
+
+def parse_avro_schema(schema: str | Mapping[str, Any]) -> Any:
+    try:
+        raw = json.loads(schema) if isinstance(schema, str) else dict(schema)
+        return fastavro.parse_schema(raw)
+    except (ValueError, TypeError, fastavro.schema.SchemaParseException) as exc:
+        raise SchemaError(f"invalid Avro schema: {exc}") from exc
+
+
+def read_avro(data: bytes, schema: Any) -> dict[str, Any]:
+    buf = io.BytesIO(data)
+    try:
+        value = fastavro.schemaless_reader(buf, schema, None)
+    except (
+        EOFError,
+        ValueError,
+        TypeError,
+        IndexError,
+        UnicodeDecodeError,
+        OverflowError,
+        MemoryError,
+        KeyError,
+    ) as exc:
+        raise DecodeError(f"invalid Avro ({type(exc).__name__}): {exc}") from exc
+    if buf.tell() != len(data):
+        raise DecodeError(f"Avro record has {len(data) - buf.tell()} trailing bytes")
+    if not isinstance(value, dict):
+        raise DecodeError("Avro schema must describe a record")
+    return value
+
+
+def write_avro(record: Mapping[str, Any], schema: Any) -> bytes:
+    buf = io.BytesIO()
+    try:
+        fastavro.schemaless_writer(buf, schema, dict(record))
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise SchemaError(f"record does not fit the Avro schema: {exc}") from exc
+    return buf.getvalue()
+
+
+class AvroCodec:
+    name = "avro"
+
+    def __init__(self, schema: str | Mapping[str, Any]) -> None:
+        self.schema = parse_avro_schema(schema)
+
+    @classmethod
+    def from_file(cls, path: Path) -> AvroCodec:
+        try:
+            return cls(path.read_text())
+        except OSError as exc:
+            raise SchemaError(f"cannot read Avro schema {path}: {exc}") from exc
+
+    def decode(self, data: bytes) -> dict[str, Any]:
+        return read_avro(data, self.schema)
+
+    def encode(self, record: Mapping[str, Any]) -> bytes:
+        return write_avro(record, self.schema)

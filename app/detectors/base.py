@@ -1,0 +1,109 @@
+"""The detector interface: built against a baseline field profile, updated with each window.
+
+A window detector is constructed once per (field, baseline) and then ``update``-d with each
+window's profile of that field; ``update`` returns the :class:`DetectorResult` (also kept as
+``result``), or ``None`` when the window holds too little data to judge.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import ClassVar
+
+from app.errors import ConfigError
+from app.profile.field import FieldProfile
+from app.schema.model import FieldSpec
+
+
+class Severity(IntEnum):
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Thresholds of one characteristic: a statistic at or above ``low`` is drift."""
+
+    low: float
+    medium: float
+    high: float
+
+    def __post_init__(self) -> None:
+        if not self.low <= self.medium <= self.high:
+            raise ConfigError(f"tolerance must satisfy low <= medium <= high, got {self}")
+
+    def severity(self, value: float) -> Severity | None:
+        if value >= self.high:
+            return Severity.HIGH
+        if value >= self.medium:
+            return Severity.MEDIUM
+        if value >= self.low:
+            return Severity.LOW
+        return None
+
+    def score(self, value: float) -> float:
+        """Drift score in [0, 1]: 1 at the high threshold and beyond."""
+        return min(max(value / self.high, 0.0), 1.0) if self.high > 0 else 1.0
+
+
+@dataclass(frozen=True)
+class DetectorResult:
+    field: str
+    characteristic: str
+    statistic: str
+    value: float
+    threshold: float
+    drifted: bool
+    severity: Severity | None
+    score: float
+    baseline: str
+    current: str
+
+
+class WindowDetector(ABC):
+    characteristic: ClassVar[str]
+    statistic: ClassVar[str]
+    min_count: ClassVar[int] = 30
+
+    def __init__(self, spec: FieldSpec, baseline: FieldProfile, tolerance: Tolerance) -> None:
+        self.spec = spec
+        self.baseline = baseline
+        self.tolerance = tolerance
+        self.result: DetectorResult | None = None
+
+    @classmethod
+    @abstractmethod
+    def applies(cls, spec: FieldSpec) -> bool:
+        """Whether this detector measures fields like ``spec``."""
+
+    @abstractmethod
+    def _measure(self, window: FieldProfile) -> tuple[float, bool, str, str] | None:
+        """(statistic, significant, baseline summary, current summary) or None."""
+
+    def update(self, window: FieldProfile) -> DetectorResult | None:
+        measured = self._measure(window)
+        if measured is None:
+            self.result = None
+            return None
+        value, significant, base, cur = measured
+        severity = self.tolerance.severity(value) if significant else None
+        self.result = DetectorResult(
+            field=self.spec.name,
+            characteristic=self.characteristic,
+            statistic=self.statistic,
+            value=value,
+            threshold=self.tolerance.low,
+            drifted=severity is not None,
+            severity=severity,
+            score=self.tolerance.score(value) if severity is not None else 0.0,
+            baseline=base,
+            current=cur,
+        )
+        return self.result

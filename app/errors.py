@@ -1,0 +1,37 @@
+"""One exception root for driftmend; third-party errors are translated where they enter."""
+
+
+class DriftmendError(Exception):
+    """Root of every error driftmend raises on purpose."""
+
+
+class ConfigError(DriftmendError):
+    """Settings or arguments that cannot work."""
+
+
+class DecodeError(DriftmendError):
+    """A record's bytes cannot be decoded into a field mapping."""
+
+
+class SchemaError(DriftmendError):
+    """A schema cannot be inferred, read or applied."""
+
+
+class SketchError(DriftmendError):
+    """A sketch or profile cannot be built, merged or deserialized."""
+
+
+class RepositoryError(DriftmendError):
+    """The baseline repository (Redis) failed or holds no such baseline."""
+
+
+class BaselineNotFoundError(RepositoryError):
+    """No baseline is stored for the feed (or version) asked for."""
+
+
+class KafkaError(DriftmendError):
+    """The Kafka cluster refused or failed an operation."""
+
+
+class DataSourceError(DriftmendError):
+    """A file or topic to read records from is missing or unreadable."""

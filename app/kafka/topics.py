@@ -1,0 +1,76 @@
+"""Topic definitions from ``topics/*.yaml``, created when missing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+
+from app.errors import ConfigError, KafkaError
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int = 1
+    replication_factor: int = -1  # the broker's default
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def load_topic_specs(folder: Path) -> list[TopicSpec]:
+    specs = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            raw = yaml.safe_load(path.read_text())
+            specs.append(
+                TopicSpec(
+                    name=str(raw["name"]),
+                    partitions=int(raw.get("partitions", 1)),
+                    replication_factor=int(raw.get("replication_factor", -1)),
+                    config={str(k): str(v) for k, v in (raw.get("config") or {}).items()},
+                )
+            )
+        except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"bad topic definition {path}: {exc}") from exc
+    return specs
+
+
+def partition_count(admin: AdminClient, topic: str, timeout: float = 10.0) -> int | None:
+    try:
+        meta = admin.list_topics(topic=topic, timeout=timeout)
+    except KafkaException as exc:
+        raise KafkaError(f"cannot read metadata of {topic!r}: {exc}") from exc
+    info = meta.topics.get(topic)
+    if info is None or info.error is not None:
+        return None
+    return len(info.partitions)
+
+
+def ensure_topics(
+    admin: AdminClient, specs: Iterable[TopicSpec], timeout: float = 30.0
+) -> list[str]:
+    """Create the topics that do not exist yet; returns the names created."""
+    try:
+        existing = set(admin.list_topics(timeout=timeout).topics)
+    except KafkaException as exc:
+        raise KafkaError(f"cannot list topics: {exc}") from exc
+    wanted = [s for s in specs if s.name not in existing]
+    if not wanted:
+        return []
+    futures = admin.create_topics(
+        [NewTopic(s.name, s.partitions, s.replication_factor, config=s.config) for s in wanted],
+        operation_timeout=timeout,
+    )
+    created = []
+    for name, fut in futures.items():
+        try:
+            fut.result()
+            created.append(name)
+        except KafkaException as exc:
+            if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":
+                raise KafkaError(f"cannot create topic {name!r}: {exc}") from exc
+    return created

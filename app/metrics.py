@@ -1,0 +1,74 @@
+"""Prometheus metrics of one worker, in a registry of its own (no global state)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.records_in = Counter(
+            "driftmend_records_in_total",
+            "Records consumed from the input topic",
+            ["feed", "topic"],
+            registry=r,
+        )
+        self.records_out = Counter(
+            "driftmend_records_out_total",
+            "Records written to the output topic",
+            ["feed", "topic"],
+            registry=r,
+        )
+        self.dlq_records = Counter(
+            "driftmend_dlq_records_total",
+            "Undecodable records sent to the dead-letter topic",
+            ["feed", "reason"],
+            registry=r,
+        )
+        self.windows_closed = Counter(
+            "driftmend_windows_closed_total",
+            "Windows compared with the baseline",
+            ["feed"],
+            registry=r,
+        )
+        self.windows_skipped = Counter(
+            "driftmend_windows_skipped_total",
+            "Windows too small to judge (e.g. the first, partial window)",
+            ["feed"],
+            registry=r,
+        )
+        self.drift_events = Counter(
+            "driftmend_drift_events_total", "Drift events emitted", ["feed", "severity"], registry=r
+        )
+        self.drift_score = Gauge(
+            "driftmend_drift_score",
+            "Drift score (0..1) of each field in the last closed window",
+            ["feed", "field"],
+            registry=r,
+        )
+        self.latency = Histogram(
+            "driftmend_processing_latency_seconds",
+            "Time from consuming a batch to its output being acknowledged",
+            ["feed"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.lag = Gauge(
+            "driftmend_consumer_lag_records",
+            "Records behind the input partition's high watermark",
+            ["feed", "partition"],
+            registry=r,
+        )
+        self.baseline_version = Gauge(
+            "driftmend_baseline_version",
+            "Baseline version the worker compares with",
+            ["feed"],
+            registry=r,
+        )
+
+    def serve(self, port: int, addr: str = "0.0.0.0") -> None:
+        start_http_server(port, addr=addr, registry=self.registry)

@@ -1,0 +1,201 @@
+"""ProfileBuilder: updates field profiles from batches of decoded records, column by column.
+
+The hot path: one Python pass to split records into columns, then numpy and sketch calls
+per column and batch, never per value where a batch call exists.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import datasketches as ds
+import numpy as np
+import pandas as pd
+
+from app.profile.field import HLL_LG_K, ITEMS_LG_MAX_K, KLL_K, FieldProfile
+from app.profile.window import WindowProfile
+from app.schema.model import FieldSpec, Schema
+
+_TYPE_NAMES: dict[type, str] = {
+    type(None): "null",
+    bool: "bool",
+    int: "int",
+    float: "float",
+    str: "string",
+    datetime: "timestamp",
+    date: "timestamp",
+}
+_NUMERIC = (int, float)
+
+
+def _epoch_seconds(values: list[Any]) -> tuple[np.ndarray, int]:
+    """Parse timestamps (ISO strings or datetimes) to epoch seconds; count the failures."""
+    parsed = pd.to_datetime(
+        pd.Series(values, dtype=object), utc=True, errors="coerce", format="ISO8601"
+    )
+    ok = parsed.notna().to_numpy()
+    seconds = parsed[ok].dt.as_unit("ns").astype("int64").to_numpy() / 1e9
+    return seconds.astype(np.float64), int((~ok).sum())
+
+
+class ProfileBuilder:
+    """Accumulates one window's field profiles; ``snapshot`` returns the mergeable value."""
+
+    def __init__(
+        self, schema: Schema | None = None, edges: Mapping[str, tuple[float, ...]] | None = None
+    ) -> None:
+        self._specs: dict[str, FieldSpec] = (
+            {} if schema is None else {f.name: f for f in schema.fields}
+        )
+        self._edges = dict(edges or {})
+        self._fields: dict[str, FieldProfile] = {}
+        self.records = 0
+        self.decode_errors = 0
+
+    def add(self, records: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
+        """Add a batch; returns the finite numeric values per field (for stream detectors)."""
+        columns: dict[str, list[Any]] = {}
+        for record in records:
+            for name, value in record.items():
+                column = columns.get(name)
+                if column is None:
+                    columns[name] = [value]
+                else:
+                    column.append(value)
+        self.records += len(records)
+        numeric: dict[str, np.ndarray] = {}
+        for name, column in columns.items():
+            values = self._update(name, column)
+            if values is not None and len(values):
+                numeric[name] = values
+        return numeric
+
+    def add_alarms(self, name: str, alarms: int) -> None:
+        self._profile(name).adwin_alarms += alarms
+
+    def snapshot(
+        self,
+        feed: str,
+        window_id: int,
+        start_ms: int,
+        end_ms: int,
+        partitions: frozenset[int] = frozenset(),
+    ) -> WindowProfile:
+        return WindowProfile(
+            feed=feed,
+            window_id=window_id,
+            start_ms=start_ms,
+            end_ms=end_ms,
+            records=self.records,
+            decode_errors=self.decode_errors,
+            partitions=partitions,
+            fields={name: fp.merge(FieldProfile()) for name, fp in self._fields.items()},
+        )
+
+    # -- internals ------------------------------------------------------------------------
+    def _profile(self, name: str) -> FieldProfile:
+        fp = self._fields.get(name)
+        if fp is None:
+            edges = self._edges.get(name)
+            fp = FieldProfile(
+                edges=edges,
+                hist=None if edges is None else np.zeros(len(edges) + 1, dtype=np.int64),
+            )
+            self._fields[name] = fp
+        return fp
+
+    def _update(self, name: str, column: list[Any]) -> np.ndarray | None:
+        spec = self._specs.get(name)
+        fp = self._profile(name)
+        fp.count += len(column)
+        by_type = Counter(map(type, column))
+        fp.nulls += by_type.get(type(None), 0)
+        strings = [v for v in column if type(v) is str] if by_type.get(str) else []
+        stamps: list[Any] = []
+        if spec is not None and spec.type == "timestamp":
+            stamps = strings + [v for v in column if isinstance(v, (datetime, date))]
+            strings = []
+        for kind, n in by_type.items():
+            if kind is not str and not (stamps and kind in (datetime, date)):
+                fp.types[_TYPE_NAMES.get(kind, "other")] += n
+        numbers = self._numbers(column, by_type)
+        if stamps:
+            seconds, failed = _epoch_seconds(stamps)
+            fp.types["timestamp"] += len(stamps) - failed
+            fp.types["string"] += failed
+            numbers = seconds if numbers is None else np.concatenate([numbers, seconds])
+        elif strings:
+            fp.types["string"] += len(strings)
+        if numbers is not None and len(numbers):
+            self._update_numbers(name, fp, numbers, spec)
+        bools = [v for v in column if type(v) is bool] if by_type.get(bool) else []
+        if bools:
+            counts = Counter("true" if b else "false" for b in bools)
+            self._update_items(fp, counts)
+            self._update_distinct(fp, counts.keys())
+        if strings:
+            self._update_strings(fp, strings, spec)
+        return numbers
+
+    @staticmethod
+    def _numbers(column: list[Any], by_type: Counter[type]) -> np.ndarray | None:
+        n_num = by_type.get(int, 0) + by_type.get(float, 0)
+        if not n_num:
+            return None
+        if n_num == len(column):
+            values = np.asarray(column, dtype=np.float64)
+        else:
+            values = np.fromiter((v for v in column if type(v) in _NUMERIC), np.float64, n_num)
+        return values[np.isfinite(values)]
+
+    def _update_numbers(
+        self, name: str, fp: FieldProfile, values: np.ndarray, spec: FieldSpec | None
+    ) -> None:
+        if fp.numbers is None:
+            fp.numbers = ds.kll_doubles_sketch(KLL_K)
+        fp.numbers.update(values)
+        fp.total += float(values.sum())
+        fp.total_sq += float(np.dot(values, values))
+        if fp.edges is not None and fp.hist is not None:
+            idx = np.searchsorted(np.asarray(fp.edges), values, side="left")
+            fp.hist += np.bincount(idx, minlength=len(fp.edges) + 1)
+        uniques = np.unique(values)
+        self._update_distinct(fp, uniques.tolist())
+        if spec is not None and spec.kind == "categorical":
+            keys, counts = np.unique(values, return_counts=True)
+            self._update_items(
+                fp, {_category(k): int(c) for k, c in zip(keys, counts, strict=True)}
+            )
+
+    def _update_strings(self, fp: FieldProfile, strings: list[str], spec: FieldSpec | None) -> None:
+        if fp.lengths is None:
+            fp.lengths = ds.kll_doubles_sketch(KLL_K)
+        fp.lengths.update(np.fromiter(map(len, strings), np.float64, len(strings)))
+        counts = Counter(strings)
+        self._update_distinct(fp, counts.keys())
+        if spec is None or spec.kind != "text":
+            self._update_items(fp, counts)
+
+    @staticmethod
+    def _update_distinct(fp: FieldProfile, values: Any) -> None:
+        if fp.distinct is None:
+            fp.distinct = ds.hll_sketch(HLL_LG_K)
+        update = fp.distinct.update
+        for value in values:
+            update(value)
+
+    @staticmethod
+    def _update_items(fp: FieldProfile, counts: Mapping[str, int]) -> None:
+        if fp.items is None:
+            fp.items = ds.frequent_strings_sketch(ITEMS_LG_MAX_K)
+        update = fp.items.update
+        for item, n in counts.items():
+            update(item, n)
+
+
+def _category(value: float) -> str:
+    """Canonical category label of a numeric value: '3' for 3.0, else the float's repr."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))

@@ -1,0 +1,185 @@
+"""FieldProfile: the mergeable summary of one field over some records.
+
+Built on Apache DataSketches: KLL quantiles for numbers and string lengths, HLL distinct
+counts, frequent items for categories; plus exact counts (present, nulls, per type), sums for
+the mean and a histogram on fixed edges (the baseline's quantiles) for PSI.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import datasketches as ds
+import numpy as np
+
+from app.errors import SketchError
+
+KLL_K = 200
+HLL_LG_K = 12
+ITEMS_LG_MAX_K = 10
+
+
+def _b64(sketch: Any) -> str | None:
+    if sketch is None:
+        return None
+    raw = sketch.serialize_compact() if hasattr(sketch, "serialize_compact") else sketch.serialize()
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _load(cls: Any, data: str | None) -> Any:
+    return None if data is None else cls.deserialize(base64.b64decode(data))
+
+
+def _merged_kll(a: Any, b: Any) -> Any:
+    if a is None and b is None:
+        return None
+    out = ds.kll_doubles_sketch(KLL_K)
+    for part in (a, b):
+        if part is not None:
+            out.merge(part)
+    return out
+
+
+def _merged_hll(a: Any, b: Any) -> Any:
+    if a is None and b is None:
+        return None
+    union = ds.hll_union(HLL_LG_K)
+    for part in (a, b):
+        if part is not None:
+            union.update(part)
+    return union.get_result(ds.tgt_hll_type.HLL_4)
+
+
+def _merged_items(a: Any, b: Any) -> Any:
+    if a is None and b is None:
+        return None
+    out = ds.frequent_strings_sketch(ITEMS_LG_MAX_K)
+    for part in (a, b):
+        if part is not None:
+            out.merge(part)
+    return out
+
+
+@dataclass
+class FieldProfile:
+    count: int = 0
+    nulls: int = 0
+    types: Counter[str] = field(default_factory=Counter)
+    numbers: Any = None  # kll_doubles_sketch of numeric values (timestamps as epoch seconds)
+    total: float = 0.0
+    total_sq: float = 0.0
+    edges: tuple[float, ...] | None = None
+    hist: np.ndarray | None = None  # counts in (-inf, e0], (e0, e1], ..., (e_last, inf)
+    items: Any = None  # frequent_strings_sketch of categorical values
+    lengths: Any = None  # kll_doubles_sketch of string lengths
+    distinct: Any = None  # hll_sketch of non-null values
+    adwin_alarms: int = 0
+
+    # -- derived values -------------------------------------------------------------------
+    @property
+    def non_null(self) -> int:
+        return self.count - self.nulls
+
+    @property
+    def null_rate(self) -> float:
+        return self.nulls / self.count if self.count else 0.0
+
+    @property
+    def numeric_count(self) -> int:
+        return 0 if self.numbers is None else int(self.numbers.n)
+
+    @property
+    def mean(self) -> float:
+        n = self.numeric_count
+        return self.total / n if n else float("nan")
+
+    @property
+    def std(self) -> float:
+        n = self.numeric_count
+        if n < 2:
+            return float("nan")
+        var = max(self.total_sq / n - (self.total / n) ** 2, 0.0)
+        return float(np.sqrt(var * n / (n - 1)))
+
+    def distinct_estimate(self) -> float:
+        return 0.0 if self.distinct is None else float(self.distinct.get_estimate())
+
+    def category_counts(self) -> dict[str, float]:
+        """Estimated count per frequent category (exact while few categories are seen)."""
+        if self.items is None:
+            return {}
+        rows = self.items.get_frequent_items(ds.frequent_items_error_type.NO_FALSE_NEGATIVES)
+        return {item: float(est) for item, est, _lo, _hi in rows}
+
+    # -- value semantics ------------------------------------------------------------------
+    def merge(self, other: FieldProfile) -> FieldProfile:
+        if self.edges is not None and other.edges is not None and self.edges != other.edges:
+            raise SketchError("cannot merge histograms on different edges")
+        edges = self.edges if self.edges is not None else other.edges
+        hist = None
+        if self.hist is not None or other.hist is not None:
+            size = len(edges) + 1 if edges is not None else 0
+            hist = np.zeros(size, dtype=np.int64)
+            for part in (self.hist, other.hist):
+                if part is not None:
+                    hist += part
+        return FieldProfile(
+            count=self.count + other.count,
+            nulls=self.nulls + other.nulls,
+            types=self.types + other.types,
+            numbers=_merged_kll(self.numbers, other.numbers),
+            total=self.total + other.total,
+            total_sq=self.total_sq + other.total_sq,
+            edges=edges,
+            hist=hist,
+            items=_merged_items(self.items, other.items),
+            lengths=_merged_kll(self.lengths, other.lengths),
+            distinct=_merged_hll(self.distinct, other.distinct),
+            adwin_alarms=self.adwin_alarms + other.adwin_alarms,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "nulls": self.nulls,
+            "types": dict(self.types),
+            "numbers": _b64(self.numbers),
+            "total": self.total,
+            "total_sq": self.total_sq,
+            "edges": None if self.edges is None else list(self.edges),
+            "hist": None if self.hist is None else self.hist.tolist(),
+            "items": _b64(self.items),
+            "lengths": _b64(self.lengths),
+            "distinct": _b64(self.distinct),
+            "adwin_alarms": self.adwin_alarms,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FieldProfile:
+        try:
+            edges = data["edges"]
+            hist = data["hist"]
+            profile = cls(
+                count=int(data["count"]),
+                nulls=int(data["nulls"]),
+                types=Counter({str(k): int(v) for k, v in data["types"].items()}),
+                numbers=_load(ds.kll_doubles_sketch, data["numbers"]),
+                total=float(data["total"]),
+                total_sq=float(data["total_sq"]),
+                edges=None if edges is None else tuple(float(e) for e in edges),
+                hist=None if hist is None else np.asarray(hist, dtype=np.int64),
+                items=_load(ds.frequent_strings_sketch, data["items"]),
+                lengths=_load(ds.kll_doubles_sketch, data["lengths"]),
+                distinct=_load(ds.hll_sketch, data["distinct"]),
+                adwin_alarms=int(data.get("adwin_alarms", 0)),
+            )
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise SketchError(f"malformed field profile: {exc}") from exc
+        if profile.hist is not None and (
+            profile.edges is None or len(profile.hist) != len(profile.edges) + 1
+        ):
+            raise SketchError("field profile histogram does not fit its edges")
+        return profile

@@ -1,0 +1,93 @@
+"""The one frozen settings object. Environment prefix ``DRIFTMEND_``; ``.env`` is read too.
+
+``KAFKA_BOOTSTRAP_SERVERS`` and ``REDIS_URL`` (unprefixed, the common names) are honoured as
+fallbacks so the app attaches to services an operator already runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DRIFTMEND_", env_file=".env", frozen=True, extra="ignore"
+    )
+
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices(
+            "DRIFTMEND_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"
+        ),
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_ca_location: Path | None = None
+    redis_url: SecretStr = Field(
+        default=SecretStr("redis://127.0.0.1:6379/0"),
+        validation_alias=AliasChoices("DRIFTMEND_REDIS_URL", "REDIS_URL"),
+    )
+
+    drift_events_topic: str = "driftmend.drift-events"
+    dlq_topic: str = "driftmend.dlq"
+    window_profiles_topic: str = "driftmend.window-profiles"
+    topics_dir: Path = Path(__file__).resolve().parent.parent / "topics"
+    schemas_dir: Path = Path(__file__).resolve().parent.parent / "schemas"
+    state_dir: Path = Path(".state/worker")
+
+    window_records: int | None = Field(default=None, gt=0)
+    window_seconds: float | None = Field(default=None, gt=0)
+    window_grace_seconds: float = Field(default=10.0, gt=0)
+    batch_size: int = Field(default=5000, gt=0)
+    metrics_port: int = Field(default=9108, ge=0, le=65535)
+    forward_undecodable: bool = True
+    adwin_delta: float = Field(default=1e-4, gt=0, lt=1)
+    adwin_chunk: int = Field(default=100, gt=0)
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _one_window_kind(self) -> Settings:
+        if self.window_records is not None and self.window_seconds is not None:
+            raise ValueError("set either window_records or window_seconds, not both")
+        return self
+
+    def window_size_records(self) -> int | None:
+        if self.window_records is None and self.window_seconds is None:
+            return 10_000
+        return self.window_records
+
+    def kafka_config(self) -> dict[str, str | int | float | bool]:
+        """librdkafka client properties shared by every producer, consumer and admin client."""
+        conf: dict[str, str | int | float | bool] = {
+            "bootstrap.servers": self.kafka_bootstrap_servers,
+            "security.protocol": self.kafka_security_protocol,
+        }
+        if self.kafka_sasl_mechanism:
+            conf["sasl.mechanism"] = self.kafka_sasl_mechanism
+        if self.kafka_sasl_username:
+            conf["sasl.username"] = self.kafka_sasl_username
+        if self.kafka_sasl_password:
+            conf["sasl.password"] = self.kafka_sasl_password.get_secret_value()
+        if self.kafka_ssl_ca_location:
+            conf["ssl.ca.location"] = str(self.kafka_ssl_ca_location)
+        return conf
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment plus explicit overrides; one clear error if invalid."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc

@@ -1,0 +1,1 @@
+"""The worker: a faust app whose ingest service feeds the aggregator agent."""

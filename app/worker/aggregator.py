@@ -1,0 +1,64 @@
+"""Merges partial window profiles (one or more per partition) into whole windows.
+
+A window is ready when every partition has closed it, or when ``grace`` seconds passed since
+its first partial arrived (idle or slow partitions). Partials of windows already decided are
+dropped and counted as late.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from app.profile.window import WindowProfile
+
+REMEMBERED = 1024
+
+
+@dataclass
+class _Pending:
+    profile: WindowProfile
+    closed: set[int] = field(default_factory=set)
+    first_seen: float = 0.0
+
+
+class WindowAggregator:
+    def __init__(
+        self, partitions: int, grace_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.partitions = partitions
+        self.grace = grace_seconds
+        self.clock = clock
+        self.late = 0
+        self._pending: dict[tuple[str, int], _Pending] = {}
+        self._decided: OrderedDict[tuple[str, int], None] = OrderedDict()
+
+    def add(self, partial: WindowProfile, partition: int, closed: bool) -> list[WindowProfile]:
+        key = (partial.feed, partial.window_id)
+        if key in self._decided:
+            self.late += 1
+            return []
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = self._pending[key] = _Pending(partial, first_seen=self.clock())
+        else:
+            pending.profile = pending.profile.merge(partial)
+        if closed:
+            pending.closed.add(partition)
+        if len(pending.closed) >= self.partitions:
+            return [self._decide(key)]
+        return []
+
+    def expire(self) -> list[WindowProfile]:
+        now = self.clock()
+        due = [k for k, p in self._pending.items() if now - p.first_seen >= self.grace]
+        return [self._decide(k) for k in sorted(due, key=lambda k: k[1])]
+
+    def _decide(self, key: tuple[str, int]) -> WindowProfile:
+        pending = self._pending.pop(key)
+        self._decided[key] = None
+        while len(self._decided) > REMEMBERED:
+            self._decided.popitem(last=False)
+        return pending.profile

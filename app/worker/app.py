@@ -1,0 +1,177 @@
+"""The faust app of one worker: the ingest service plus the aggregator agent.
+
+``ingest`` (a service running a confluent-kafka batch loop in a thread) forwards and profiles
+the input; ``aggregate`` (a faust agent on the window-profiles topic) merges partial windows,
+compares them with the baseline and emits drift events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+import faust
+import mode
+from confluent_kafka.admin import AdminClient
+
+from app.errors import ConfigError, DriftmendError, SketchError
+from app.events.drift_event import encode_event, event_from_report
+from app.kafka.topics import ensure_topics, load_topic_specs, partition_count
+from app.metrics import Metrics
+from app.profile.window import WindowProfile
+from app.repository.baselines import BaselineRepository
+from app.settings import Settings
+from app.worker.aggregator import WindowAggregator
+from app.worker.baseline_ref import BaselineRef
+from app.worker.ingest import PARTITION_HEADER, STATE_HEADER, Ingest
+from app.worker.options import WorkerOptions
+
+log = logging.getLogger("driftmend.worker")
+
+
+def faust_broker(bootstrap: str) -> str:
+    return ";".join(f"kafka://{host.strip()}" for host in bootstrap.split(",") if host.strip())
+
+
+def _header(headers: Any, name: str) -> str | None:
+    items = headers.items() if isinstance(headers, dict) else (headers or [])
+    for key, value in items:
+        if key == name:
+            return value.decode() if isinstance(value, bytes) else str(value)
+    return None
+
+
+class IngestService(mode.Service):
+    """Runs :class:`Ingest` in a thread; a crash there crashes the worker."""
+
+    ingest: Ingest
+
+    async def on_start(self) -> None:
+        self._stop_event = threading.Event()
+        loop = asyncio.get_running_loop()
+
+        def run() -> None:
+            try:
+                self.ingest.run(self._stop_event)
+            except Exception as exc:
+                log.exception("ingest failed")
+                failure = exc
+                loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self.crash(failure)))
+
+        self._thread = threading.Thread(target=run, name="driftmend-ingest", daemon=True)
+        self._thread.start()
+
+    async def on_stop(self) -> None:
+        self._stop_event.set()
+        await asyncio.get_running_loop().run_in_executor(None, self._thread.join, 60)
+
+
+class Judge:
+    """Decides each merged window: refresh the baseline, analyze, emit a drift event."""
+
+    def __init__(
+        self,
+        options: WorkerOptions,
+        repository: BaselineRepository,
+        ref: BaselineRef,
+        metrics: Metrics,
+        min_records: int,
+        send: Any,
+    ) -> None:
+        self.options = options
+        self.repository = repository
+        self.ref = ref
+        self.metrics = metrics
+        self.min_records = min_records
+        self.send = send
+
+    def refresh_baseline(self) -> None:
+        try:
+            version = self.repository.current_version(self.options.feed)
+            if version != self.ref.baseline.version:
+                self.ref.swap(self.repository.get(self.options.feed, version))
+                self.metrics.baseline_version.labels(self.options.feed).set(version)
+                log.info("switched to baseline version %d", version)
+        except DriftmendError as exc:
+            log.warning("keeping baseline version %d: %s", self.ref.baseline.version, exc)
+
+    async def decide(self, window: WindowProfile) -> None:
+        feed = self.options.feed
+        self.refresh_baseline()
+        if window.records < self.min_records:
+            self.metrics.windows_skipped.labels(feed).inc()
+            log.info("window %d: %d records, too few to judge", window.window_id, window.records)
+            return
+        report = self.ref.analyzer.analyze(window)
+        self.metrics.windows_closed.labels(feed).inc()
+        for name, score in report.field_scores.items():
+            self.metrics.drift_score.labels(feed, name).set(score)
+        if not report.drifted:
+            log.info("window %d: %d records, no drift", window.window_id, window.records)
+            return
+        event = event_from_report(report, self.options.input_topic)
+        await self.send(key=feed.encode(), value=encode_event(event))
+        self.metrics.drift_events.labels(feed, event["severity"]).inc()
+        changed = ", ".join(f"{f.field}.{f.characteristic}" for f in report.findings[:5])
+        log.info(
+            "window %d: %s drift (score %.2f): %s",
+            window.window_id,
+            event["severity"],
+            report.score,
+            changed,
+        )
+
+
+def create_app(
+    settings: Settings, options: WorkerOptions, repository: BaselineRepository, metrics: Metrics
+) -> faust.App:
+    admin = AdminClient(settings.kafka_config())
+    ensure_topics(admin, load_topic_specs(settings.topics_dir))
+    partitions = partition_count(admin, options.input_topic)
+    if partitions is None:
+        raise ConfigError(f"input topic {options.input_topic!r} does not exist")
+    ref = BaselineRef(repository.get(options.feed))
+    metrics.baseline_version.labels(options.feed).set(ref.baseline.version)
+    ingest = Ingest(settings, options, ref, metrics, partitions)
+    aggregator = WindowAggregator(partitions, settings.window_grace_seconds)
+
+    app = faust.App(
+        f"{options.group_id}-agg",
+        broker=faust_broker(settings.kafka_bootstrap_servers),
+        web_enabled=False,
+        datadir=str(settings.state_dir / options.feed),
+        topic_partitions=1,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+    )
+    profiles = app.topic(
+        settings.window_profiles_topic, key_serializer="raw", value_serializer="raw"
+    )
+    events = app.topic(settings.drift_events_topic, key_serializer="raw", value_serializer="raw")
+    judge = Judge(options, repository, ref, metrics, ingest.clock.min_records(), events.send)
+    key_prefix = f"{options.feed}:".encode()
+    app.service(type("FeedIngestService", (IngestService,), {"ingest": ingest}))
+
+    @app.agent(profiles)
+    async def aggregate(stream: Any) -> None:
+        async for event in stream.events():
+            if not (event.key or b"").startswith(key_prefix):
+                continue
+            try:
+                partial = WindowProfile.deserialize(event.value)
+                partition = int(_header(event.headers, PARTITION_HEADER) or -1)
+            except (SketchError, ValueError) as exc:
+                log.warning("dropping a malformed window profile: %s", exc)
+                continue
+            closed = _header(event.headers, STATE_HEADER) in ("closed", "idle")
+            for window in aggregator.add(partial, partition, closed):
+                await judge.decide(window)
+
+    @app.timer(1.0)  # type: ignore[untyped-decorator]
+    async def expire_windows() -> None:
+        for window in aggregator.expire():
+            await judge.decide(window)
+
+    return app

@@ -1,0 +1,21 @@
+"""What one worker attaches to: the feed, its topics, the codec and the windowing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.codecs.base import Codec
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    feed: str
+    input_topic: str
+    output_topic: str
+    codec: Codec
+    window_records: int | None = 10_000
+    window_seconds: float | None = None
+
+    @property
+    def group_id(self) -> str:
+        return f"driftmend-{self.feed}"

@@ -1,0 +1,68 @@
+"""The analyzer on whole windows: quiet on stationary data, precise on real changes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.analysis import Analyzer
+from app.baseline import build_baseline
+from app.baseline.model import Baseline
+from app.detectors import Severity
+from app.profile import ProfileBuilder
+from app.profile.window import WindowProfile
+from tests.conftest import make_records
+
+
+@pytest.fixture(scope="module")
+def baseline() -> Baseline:
+    return build_baseline("f", make_records(np.random.default_rng(7), 30_000), "test")
+
+
+def _window(baseline: Baseline, records: list[dict[str, object]]) -> WindowProfile:
+    builder = ProfileBuilder(baseline.schema, baseline.edges)
+    builder.add(records)
+    return builder.snapshot("f", 1, 0, 0)
+
+
+@pytest.mark.parametrize("size", [500, 2_000, 20_000])
+def test_stationary_windows_raise_nothing(baseline: Baseline, size: int) -> None:
+    analyzer = Analyzer(baseline)
+    rng = np.random.default_rng(size)
+    for _ in range(5):
+        report = analyzer.analyze(_window(baseline, make_records(rng, size)))
+        assert not report.drifted, report.findings
+
+
+def test_mean_shift_names_the_field(baseline: Baseline) -> None:
+    report = Analyzer(baseline).analyze(
+        _window(baseline, make_records(np.random.default_rng(1), 5_000, shift=1.0)))
+    assert report.severity == Severity.HIGH
+    assert {f.field for f in report.findings} == {"x"}
+    assert {f.characteristic for f in report.findings} >= {"distribution", "distribution_shape"}
+
+
+def test_structural_changes(baseline: Baseline) -> None:
+    records = make_records(np.random.default_rng(2), 3_000)
+    for i, rec in enumerate(records):
+        rec["new_field"] = i
+        rec["amount"] = str(rec["amount"])  # number -> string
+        del rec["category"]
+    report = Analyzer(baseline).analyze(_window(baseline, records))
+    found = {(f.field, f.characteristic) for f in report.findings}
+    assert {("new_field", "unknown_field"), ("amount", "type"),
+            ("category", "missing_field")} <= found
+    assert report.severity == Severity.HIGH
+
+
+def test_null_spike_and_new_categories(baseline: Baseline) -> None:
+    records = make_records(np.random.default_rng(3), 3_000)
+    for i, rec in enumerate(records):
+        if i % 3 == 0:
+            rec["score"] = None
+        if i % 4 == 0:
+            rec["category"] = "zz"
+    found = {(f.field, f.characteristic) for f in Analyzer(baseline).analyze(
+        _window(baseline, records)).findings}
+    assert ("score", "null_rate") in found
+    assert ("category", "new_categories") in found

@@ -1,0 +1,31 @@
+"""Shared fixtures: seeded data generators for unit tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+
+def make_records(rng: np.random.Generator, n: int, shift: float = 0.0) -> list[dict[str, Any]]:
+    """Mixed-type records: two continuous, one categorical, one nullable, one id-like string."""
+    xs = rng.normal(shift, 1.0, n)
+    amounts = rng.lognormal(3.0, 0.5, n)
+    cats = rng.choice(np.array(["a", "b", "c", "d"]), n, p=[0.4, 0.3, 0.2, 0.1])
+    nulls = rng.random(n) < 0.05
+    return [
+        {
+            "x": float(xs[i]),
+            "amount": round(float(amounts[i]), 2),
+            "category": str(cats[i]),
+            "score": None if nulls[i] else int(i % 97),
+            "id": f"ID-{rng.integers(0, 10**9):09d}",
+        }
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20131)

@@ -1,0 +1,77 @@
+"""FieldProfile and WindowProfile are values: merge is order-free, serialize round-trips."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.profile import ProfileBuilder, WindowProfile
+from app.schema import infer_schema
+
+values = st.one_of(
+    st.none(),
+    st.integers(-(10**6), 10**6),
+    st.floats(-1e6, 1e6, allow_nan=False),
+    st.text(max_size=8),
+    st.booleans(),
+)
+records = st.lists(st.dictionaries(st.sampled_from(["a", "b", "c"]), values, max_size=3),
+                   max_size=40)
+
+
+def _profile(batch: list[dict[str, object]], window: int = 0) -> WindowProfile:
+    builder = ProfileBuilder()
+    builder.add(batch)
+    return builder.snapshot("feed", window, 0, 0)
+
+
+def _facts(p: WindowProfile) -> dict[str, tuple[object, ...]]:
+    return {
+        name: (fp.count, fp.nulls, dict(fp.types), fp.numeric_count, round(fp.total, 3),
+               sorted(fp.category_counts().items()), round(fp.distinct_estimate(), 6))
+        for name, fp in p.fields.items()
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(records, records)
+def test_merge_equals_profile_of_union(left: list[dict[str, object]],
+                                       right: list[dict[str, object]]) -> None:
+    merged = _profile(left).merge(_profile(right))
+    assert merged.records == len(left) + len(right)
+    assert _facts(merged) == _facts(_profile(left + right))
+
+
+@settings(max_examples=60, deadline=None)
+@given(records, records)
+def test_merge_is_commutative(left: list[dict[str, object]],
+                              right: list[dict[str, object]]) -> None:
+    assert _facts(_profile(left).merge(_profile(right))) == _facts(
+        _profile(right).merge(_profile(left)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(records)
+def test_serialize_round_trip(batch: list[dict[str, object]]) -> None:
+    profile = _profile(batch)
+    again = WindowProfile.deserialize(profile.serialize())
+    assert _facts(again) == _facts(profile)
+
+
+def test_quantiles_and_histogram_survive_merge(rng: np.random.Generator) -> None:
+    data = [{"x": float(v)} for v in rng.normal(size=4000)]
+    schema = infer_schema(data)
+    edges = {"x": (-1.0, 0.0, 1.0)}
+    parts = []
+    for i in range(4):
+        b = ProfileBuilder(schema, edges)
+        b.add(data[i * 1000 : (i + 1) * 1000])
+        parts.append(b.snapshot("f", 0, 0, 0))
+    merged = parts[0].merge(parts[1]).merge(parts[2]).merge(parts[3])
+    fp = merged.fields["x"]
+    xs = np.array([r["x"] for r in data])
+    expected = np.bincount(np.searchsorted([-1.0, 0.0, 1.0], xs, side="left"), minlength=4)
+    assert fp.hist is not None and fp.hist.tolist() == expected.tolist()
+    assert abs(fp.numbers.get_quantile(0.5) - float(np.median(xs))) < 0.05
+    assert abs(fp.mean - float(xs.mean())) < 1e-9

@@ -1,0 +1,59 @@
+"""Window assignment and the merge of partial windows into whole ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.errors import ConfigError
+from app.profile import ProfileBuilder
+from app.profile.window import WindowProfile
+from app.worker.aggregator import WindowAggregator
+from app.worker.windows import WindowClock
+
+
+def test_count_windows_split_across_partitions() -> None:
+    clock = WindowClock(partitions=3, window_records=10)
+    assert clock.per_partition == 4
+    assert [clock.window_of(o, 0) for o in (0, 3, 4, 7, 8)] == [0, 0, 1, 1, 2]
+    assert clock.min_records() == 5
+
+
+def test_time_windows_tumble_on_timestamps() -> None:
+    clock = WindowClock(partitions=2, window_seconds=60)
+    assert clock.window_of(999, 59_999) == 0
+    assert clock.window_of(0, 60_000) == 1
+
+
+def test_needs_exactly_one_window_kind() -> None:
+    with pytest.raises(ConfigError):
+        WindowClock(1)
+    with pytest.raises(ConfigError):
+        WindowClock(1, window_records=5, window_seconds=5)
+
+
+def _partial(window: int, partition: int, n: int) -> WindowProfile:
+    builder = ProfileBuilder()
+    builder.add([{"x": float(i)} for i in range(n)])
+    return builder.snapshot("feed", window, 1000 * partition, 1000 * partition + 5,
+                            frozenset({partition}))
+
+
+def test_ready_when_every_partition_closed() -> None:
+    agg = WindowAggregator(partitions=2, grace_seconds=60, clock=lambda: 0.0)
+    assert agg.add(_partial(0, 0, 10), 0, closed=True) == []
+    [window] = agg.add(_partial(0, 1, 5), 1, closed=True)
+    assert window.records == 15 and window.partitions == frozenset({0, 1})
+    assert window.fields["x"].count == 15
+    assert (window.start_ms, window.end_ms) == (0, 1005)
+
+
+def test_revoked_partials_merge_and_late_ones_drop() -> None:
+    now = [0.0]
+    agg = WindowAggregator(partitions=2, grace_seconds=5, clock=lambda: now[0])
+    assert agg.add(_partial(3, 0, 4), 0, closed=False) == []
+    assert agg.add(_partial(3, 0, 6), 0, closed=True) == []
+    now[0] = 6.0
+    [window] = agg.expire()
+    assert window.records == 10
+    assert agg.add(_partial(3, 1, 6), 1, closed=True) == []
+    assert agg.late == 1
