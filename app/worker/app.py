@@ -137,11 +137,13 @@ def create_app(
     ingest = Ingest(settings, options, ref, metrics, partitions)
     aggregator = WindowAggregator(partitions, settings.window_grace_seconds)
 
+    datadir = settings.state_dir / options.feed
+    datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         f"{options.group_id}-agg",
         broker=faust_broker(settings.kafka_bootstrap_servers),
         web_enabled=False,
-        datadir=str(settings.state_dir / options.feed),
+        datadir=str(datadir),
         topic_partitions=1,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,

@@ -1,0 +1,49 @@
+# driftmend: `make demo` and `make test` set up everything they need (venv, Kafka, Redis).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+WITH_ENV := eval "$$(scripts/services.sh env)" &&
+
+.PHONY: venv up down status test unit demo lint bench clean-state
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+up:
+	@scripts/services.sh up
+
+down:
+	@scripts/services.sh down
+
+status:
+	@scripts/services.sh status
+
+test: venv up
+	$(WITH_ENV) $(BIN)/ruff check app tests load_tests
+	$(WITH_ENV) $(BIN)/mypy app
+	$(WITH_ENV) $(BIN)/pytest
+
+unit: venv
+	$(BIN)/pytest tests --ignore=tests/integration
+
+demo: venv up
+	$(WITH_ENV) $(BIN)/driftmend demo
+
+lint: venv
+	$(BIN)/ruff check app tests load_tests
+	$(BIN)/ruff format --check app
+	$(BIN)/mypy app
+
+bench: venv up
+	$(WITH_ENV) $(BIN)/python -m load_tests.throughput
+
+clean-state:
+	@scripts/services.sh clean
