@@ -52,6 +52,12 @@ def flights() -> pd.DataFrame:
     return out
 
 
+def event_times_ms(frame: pd.DataFrame) -> list[int]:
+    """Each flight's scheduled hour as its Kafka record timestamp (event time)."""
+    stamps = pd.to_datetime(frame["time_hour"], utc=True).dt.as_unit("ms")
+    return [int(v) for v in stamps.astype("int64")]
+
+
 def scrape(port: int) -> dict[str, float]:
     """Sum of each sample name on the worker's /metrics page (empty if not up yet)."""
     try:
@@ -74,7 +80,7 @@ class Demo:
         self.topic = f"{TOPIC_PREFIX}{int(time.time())}"
         self.admin = AdminClient(settings.kafka_config())
 
-    def prepare(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    def prepare(self, frame: pd.DataFrame) -> tuple[list[dict[str, Any]], list[int]]:
         old = [t for t in self.admin.list_topics(timeout=10).topics if t.startswith(TOPIC_PREFIX)]
         if old:
             for fut in self.admin.delete_topics(old).values():
@@ -93,7 +99,8 @@ class Demo:
             f"baseline [bold]{FEED}[/] v{baseline.version}: "
             f"{len(baseline.schema.fields)} fields from {len(january)} January flights"
         )
-        return records_from_frame(frame[frame["time_hour"] >= "2013-02-01"])
+        rest = frame[frame["time_hour"] >= "2013-02-01"]
+        return records_from_frame(rest), event_times_ms(rest)
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         env = {**os.environ, "DRIFTMEND_WINDOW_GRACE_SECONDS": "3"}
@@ -115,7 +122,11 @@ class Demo:
         return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def produce(
-        self, records: list[dict[str, Any]], events: Consumer, seen: list[dict[str, Any]]
+        self,
+        records: list[dict[str, Any]],
+        stamps: list[int],
+        events: Consumer,
+        seen: list[dict[str, Any]],
     ) -> None:
         producer = Producer({**self.settings.kafka_config(), "linger.ms": 20})
         start = time.monotonic()
@@ -127,6 +138,7 @@ class Demo:
                     orjson.dumps(rec),
                     key=str(rec["flight"]).encode(),
                     partition=j % self.plan.partitions,
+                    timestamp=stamps[j],
                 )
             producer.poll(0)
             self.drain(events, seen)
@@ -157,7 +169,7 @@ class Demo:
 
     def run(self) -> int:
         frame = flights()
-        stream = self.prepare(frame)
+        stream, stamps = self.prepare(frame)
         port = self.settings.metrics_port
         self.console.print(
             f"streaming {len(stream)} flights (Feb-Dec) into [bold]{self.topic}[/] "
@@ -179,7 +191,7 @@ class Demo:
                 if worker.poll() is not None:
                     raise SystemExit("the worker exited early; see .state/demo-worker.log")
                 self.drain(events, seen, 0.5)
-            self.produce(stream, events, seen)
+            self.produce(stream, stamps, events, seen)
             expected = -(-len(stream) // self.plan.window_records)
             while time.monotonic() < deadline:
                 m = scrape(port)

@@ -38,7 +38,11 @@ def read_file(path: Path) -> list[dict[str, Any]]:
 
 
 def read_topic(
-    kafka_config: dict[str, str | int | float | bool], topic: str, codec: Codec, sample: int, timeout: float = 30.0
+    kafka_config: dict[str, str | int | float | bool],
+    topic: str,
+    codec: Codec,
+    sample: int,
+    timeout: float = 30.0,
 ) -> list[dict[str, Any]]:
     """Up to ``sample`` decodable records from the start of ``topic`` (no group commits)."""
     consumer = Consumer(

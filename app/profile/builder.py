@@ -6,7 +6,7 @@ per column and batch, never per value where a batch call exists.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -14,6 +14,8 @@ from typing import Any
 import datasketches as ds
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from app.profile.field import HLL_LG_K, ITEMS_LG_MAX_K, KLL_K, FieldProfile
 from app.profile.window import WindowProfile
@@ -32,7 +34,15 @@ _NUMERIC = (int, float)
 
 
 def _epoch_seconds(values: list[Any]) -> tuple[np.ndarray, int]:
-    """Parse timestamps (ISO strings or datetimes) to epoch seconds; count the failures."""
+    """Parse timestamps (ISO strings or datetimes) to epoch seconds; count the failures.
+
+    Arrow parses a clean batch of ISO strings in C; mixed or invalid batches go to pandas,
+    which turns each bad value into NaT (counted as a type mismatch)."""
+    try:
+        parsed_ms = pc.cast(pa.array(values), pa.timestamp("ms", tz="UTC"))
+        return parsed_ms.cast(pa.int64()).to_numpy(zero_copy_only=False) / 1e3, 0
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pass
     parsed = pd.to_datetime(
         pd.Series(values, dtype=object), utc=True, errors="coerce", format="ISO8601"
     )
@@ -57,14 +67,7 @@ class ProfileBuilder:
 
     def add(self, records: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
         """Add a batch; returns the finite numeric values per field (for stream detectors)."""
-        columns: dict[str, list[Any]] = {}
-        for record in records:
-            for name, value in record.items():
-                column = columns.get(name)
-                if column is None:
-                    columns[name] = [value]
-                else:
-                    column.append(value)
+        columns = _columns(records)
         self.records += len(records)
         numeric: dict[str, np.ndarray] = {}
         for name, column in columns.items():
@@ -111,7 +114,10 @@ class ProfileBuilder:
         spec = self._specs.get(name)
         fp = self._profile(name)
         fp.count += len(column)
-        by_type = Counter(map(type, column))
+        kinds = set(map(type, column))
+        by_type = (
+            Counter({kinds.pop(): len(column)}) if len(kinds) == 1 else Counter(map(type, column))
+        )
         fp.nulls += by_type.get(type(None), 0)
         strings = [v for v in column if type(v) is str] if by_type.get(str) else []
         stamps: list[Any] = []
@@ -162,13 +168,16 @@ class ProfileBuilder:
         if fp.edges is not None and fp.hist is not None:
             idx = np.searchsorted(np.asarray(fp.edges), values, side="left")
             fp.hist += np.bincount(idx, minlength=len(fp.edges) + 1)
-        uniques = np.unique(values)
-        self._update_distinct(fp, uniques.tolist())
         if spec is not None and spec.kind == "categorical":
             keys, counts = np.unique(values, return_counts=True)
+            self._update_distinct(fp, keys.tolist())
             self._update_items(
                 fp, {_category(k): int(c) for k, c in zip(keys, counts, strict=True)}
             )
+        elif spec is None or spec.type != "int":
+            self._update_distinct(fp, values.tolist())  # mostly distinct: dedup costs more
+        else:
+            self._update_distinct(fp, np.unique(values).tolist())
 
     def _update_strings(self, fp: FieldProfile, strings: list[str], spec: FieldSpec | None) -> None:
         if fp.lengths is None:
@@ -183,9 +192,7 @@ class ProfileBuilder:
     def _update_distinct(fp: FieldProfile, values: Any) -> None:
         if fp.distinct is None:
             fp.distinct = ds.hll_sketch(HLL_LG_K)
-        update = fp.distinct.update
-        for value in values:
-            update(value)
+        deque(map(fp.distinct.update, values), maxlen=0)  # the loop in C
 
     @staticmethod
     def _update_items(fp: FieldProfile, counts: Mapping[str, int]) -> None:
@@ -194,6 +201,39 @@ class ProfileBuilder:
         update = fp.items.update
         for item, n in counts.items():
             update(item, n)
+
+
+def _columns(records: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """Split records into columns; records of one shape (same keys in the same order, the
+    usual case) are transposed in C with ``zip``."""
+    shape_of = list(map(tuple, records))
+    if shape_of and shape_of.count(shape_of[0]) == len(shape_of):
+        return {
+            name: list(values)
+            for name, values in zip(
+                shape_of[0], zip(*map(_values, records), strict=True), strict=True
+            )
+        }
+    shapes: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+    for keys, record in zip(shape_of, records, strict=True):
+        group = shapes.get(keys)
+        if group is None:
+            shapes[keys] = [record]
+        else:
+            group.append(record)
+    columns: dict[str, list[Any]] = {}
+    for keys, group in shapes.items():
+        for name, values in zip(keys, zip(*map(_values, group), strict=True), strict=True):
+            column = columns.get(name)
+            if column is None:
+                columns[name] = list(values)
+            else:
+                column.extend(values)
+    return columns
+
+
+def _values(record: Mapping[str, Any]) -> Any:
+    return record.values()
 
 
 def _category(value: float) -> str:

@@ -12,8 +12,9 @@ from app.errors import SchemaError
 from app.schema.model import FieldKind, FieldSpec, FieldType, Schema
 
 _ISO_TS = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
-CATEGORICAL_MAX_DISTINCT = 64
-CATEGORICAL_MAX_SHARE = 0.2
+CATEGORICAL_MAX_DISTINCT = 64  # always categorical at or below this many values
+CATEGORICAL_MAX_SHARE = 0.05  # ... or when values repeat a lot,
+CATEGORICAL_CAP = 500  # but never above this many (IDs, free text)
 INT_CATEGORICAL_MAX_DISTINCT = 24
 
 
@@ -58,7 +59,9 @@ def _field_kind(ftype: FieldType, distinct: int, non_null: int) -> FieldKind:
     if ftype == "bool":
         return "categorical"
     if ftype == "string":
-        few = distinct <= CATEGORICAL_MAX_DISTINCT or distinct <= CATEGORICAL_MAX_SHARE * non_null
+        few = distinct <= CATEGORICAL_MAX_DISTINCT or (
+            distinct <= CATEGORICAL_CAP and distinct <= CATEGORICAL_MAX_SHARE * non_null
+        )
         return "categorical" if few and distinct < non_null else "text"
     if ftype == "int" and distinct <= INT_CATEGORICAL_MAX_DISTINCT:
         return "categorical"

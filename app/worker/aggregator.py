@@ -35,7 +35,8 @@ class WindowAggregator:
         self._pending: dict[tuple[str, int], _Pending] = {}
         self._decided: OrderedDict[tuple[str, int], None] = OrderedDict()
 
-    def add(self, partial: WindowProfile, partition: int, closed: bool) -> list[WindowProfile]:
+    def add(self, partial: WindowProfile, closed: bool) -> list[WindowProfile]:
+        """Merge a partial; ``closed``: its partitions will send nothing more for the window."""
         key = (partial.feed, partial.window_id)
         if key in self._decided:
             self.late += 1
@@ -46,7 +47,7 @@ class WindowAggregator:
         else:
             pending.profile = pending.profile.merge(partial)
         if closed:
-            pending.closed.add(partition)
+            pending.closed |= partial.partitions
         if len(pending.closed) >= self.partitions:
             return [self._decide(key)]
         return []

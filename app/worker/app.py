@@ -25,7 +25,7 @@ from app.repository.baselines import BaselineRepository
 from app.settings import Settings
 from app.worker.aggregator import WindowAggregator
 from app.worker.baseline_ref import BaselineRef
-from app.worker.ingest import PARTITION_HEADER, STATE_HEADER, Ingest
+from app.worker.ingest import STATE_HEADER, Ingest
 from app.worker.options import WorkerOptions
 
 log = logging.getLogger("driftmend.worker")
@@ -163,12 +163,11 @@ def create_app(
                 continue
             try:
                 partial = WindowProfile.deserialize(event.value)
-                partition = int(_header(event.headers, PARTITION_HEADER) or -1)
-            except (SketchError, ValueError) as exc:
+            except SketchError as exc:
                 log.warning("dropping a malformed window profile: %s", exc)
                 continue
             closed = _header(event.headers, STATE_HEADER) in ("closed", "idle")
-            for window in aggregator.add(partial, partition, closed):
+            for window in aggregator.add(partial, closed):
                 await judge.decide(window)
 
     @app.timer(1.0)  # type: ignore[untyped-decorator]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
@@ -24,32 +23,16 @@ from app.errors import DecodeError, KafkaError
 from app.kafka.topics import TopicSpec, ensure_topics, partition_count
 from app.metrics import Metrics
 from app.profile.builder import ProfileBuilder
+from app.profile.window import WindowProfile
 from app.settings import Settings
 from app.worker.baseline_ref import BaselineRef
+from app.worker.open_windows import Batch, OpenWindows
 from app.worker.options import WorkerOptions
 from app.worker.windows import WindowClock
 
 log = logging.getLogger(__name__)
 STATE_HEADER = "driftmend-window-state"
-PARTITION_HEADER = "driftmend-partition"
 MAX_ERROR_CHARS = 500
-
-
-@dataclass
-class _Segment:
-    window_id: int
-    records: list[dict[str, Any]] = field(default_factory=list)
-    errors: int = 0
-    lo_ms: int = 2**62
-    hi_ms: int = 0
-
-
-@dataclass
-class _OpenWindow:
-    window_id: int
-    builder: ProfileBuilder
-    lo_ms: int = 2**62
-    hi_ms: int = 0
 
 
 class Ingest:
@@ -67,8 +50,11 @@ class Ingest:
         self.metrics = metrics
         self.partitions = partitions
         self.clock = WindowClock(partitions, options.window_records, options.window_seconds)
-        self._windows: dict[int, _OpenWindow] = {}
-        self._adwin: dict[int, AdwinMonitor] = {}
+        self._windows = OpenWindows(
+            options.feed,
+            lambda: ProfileBuilder(baseline.baseline.schema, baseline.baseline.edges),
+            AdwinMonitor(settings.adwin_delta, settings.adwin_chunk),
+        )
         self._delivery_errors: list[str] = []
         self._same_partitions = False
         self._last_record = time.monotonic()
@@ -143,10 +129,9 @@ class Ingest:
     def _process(self, consumer: Consumer, producer: Producer, msgs: list[Message]) -> None:
         started = time.perf_counter()
         self._last_record = time.monotonic()
-        segments = self._forward_and_decode(producer, msgs)
-        for partition, segs in segments.items():
-            for seg in segs:
-                self._profile(producer, partition, seg)
+        for batch in self._forward_and_decode(producer, msgs):
+            self._windows.add(batch)
+        self._publish(producer, self._windows.closable(), "closed")
         producer.flush(60)
         if self._delivery_errors:
             errors, self._delivery_errors = self._delivery_errors[:3], []
@@ -158,14 +143,12 @@ class Ingest:
         self._m_in.inc(len(msgs))
         self.metrics.latency.labels(self._feed).observe(time.perf_counter() - started)
 
-    def _forward_and_decode(
-        self, producer: Producer, msgs: list[Message]
-    ) -> dict[int, list[_Segment]]:
+    def _forward_and_decode(self, producer: Producer, msgs: list[Message]) -> list[Batch]:
         out_topic = self.options.output_topic
         same = self._same_partitions
         decode = self.options.codec.decode
         window_of = self.clock.window_of
-        segments: dict[int, list[_Segment]] = {}
+        batches: dict[int, Batch] = {}
         forwarded = 0
         for msg in msgs:
             if msg.error() is not None:
@@ -187,11 +170,11 @@ class Ingest:
             forwarded += 1
             if value is None:  # tombstone: forwarded, not profiled
                 continue
-            segs = segments.setdefault(partition, [])
             window = window_of(offset, ts)
-            if not segs or segs[-1].window_id != window:
-                segs.append(_Segment(window))
-            seg = segs[-1]
+            seg = batches.get(window)
+            if seg is None:
+                seg = batches[window] = Batch(window)
+            seg.partitions.add(partition)
             seg.lo_ms = min(seg.lo_ms, ts)
             seg.hi_ms = max(seg.hi_ms, ts)
             try:
@@ -200,7 +183,7 @@ class Ingest:
                 seg.errors += 1
                 self._dead_letter(producer, msg, exc)
         self._m_out.inc(forwarded)
-        return segments
+        return [batches[w] for w in sorted(batches)]
 
     def _produce(
         self,
@@ -238,60 +221,25 @@ class Ingest:
         self.metrics.dlq_records.labels(self._feed, "decode").inc()
 
     # -- windows ----------------------------------------------------------------------------
-    def _profile(self, producer: Producer, partition: int, seg: _Segment) -> None:
-        current = self._windows.get(partition)
-        if current is not None and seg.window_id > current.window_id:
-            self._publish(producer, partition, current, "closed")
-            current = None
-        if current is None:
-            ref = self.baseline.baseline
-            current = _OpenWindow(seg.window_id, ProfileBuilder(ref.schema, ref.edges))
-            self._windows[partition] = current
-        current.lo_ms = min(current.lo_ms, seg.lo_ms)
-        current.hi_ms = max(current.hi_ms, seg.hi_ms)
-        current.builder.decode_errors += seg.errors
-        if not seg.records:
-            return
-        numeric = current.builder.add(seg.records)
-        adwin = self._adwin.setdefault(
-            partition, AdwinMonitor(self.settings.adwin_delta, self.settings.adwin_chunk)
-        )
-        for name, values in numeric.items():
-            alarms = adwin.update(name, values)
-            if alarms:
-                current.builder.add_alarms(name, alarms)
-
-    def _publish(self, producer: Producer, partition: int, window: _OpenWindow, state: str) -> None:
-        profile = window.builder.snapshot(
-            self._feed,
-            window.window_id,
-            window.lo_ms if window.lo_ms < 2**62 else 0,
-            window.hi_ms,
-            frozenset({partition}),
-        )
-        self._produce(
-            producer,
-            self.settings.window_profiles_topic,
-            profile.serialize(),
-            f"{self._feed}:{window.window_id}".encode(),
-            [(STATE_HEADER, state.encode()), (PARTITION_HEADER, str(partition).encode())],
-            None,
-        )
+    # -- windows ----------------------------------------------------------------------------
+    def _publish(self, producer: Producer, windows: list[WindowProfile], state: str) -> None:
+        for profile in windows:
+            self._produce(
+                producer,
+                self.settings.window_profiles_topic,
+                profile.serialize(),
+                f"{self._feed}:{profile.window_id}".encode(),
+                [(STATE_HEADER, state.encode())],
+                None,
+            )
 
     def _flush_idle(self, producer: Producer) -> None:
-        if not self._windows:
-            return
-        for partition, window in sorted(self._windows.items()):
-            self._publish(producer, partition, window, "idle")
-        self._windows.clear()
-        producer.flush(30)
+        if len(self._windows):
+            self._publish(producer, self._windows.drain(), "idle")
+            producer.flush(30)
 
     def _on_revoke(self, producer: Producer, parts: list[TopicPartition]) -> None:
-        for tp in parts:
-            window = self._windows.pop(tp.partition, None)
-            if window is not None:
-                self._publish(producer, tp.partition, window, "revoked")
-            self._adwin.pop(tp.partition, None)
+        self._publish(producer, self._windows.drain([tp.partition for tp in parts]), "revoked")
         producer.flush(30)
 
     def _report_lag(self, consumer: Consumer) -> None:

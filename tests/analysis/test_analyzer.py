@@ -36,7 +36,8 @@ def test_stationary_windows_raise_nothing(baseline: Baseline, size: int) -> None
 
 def test_mean_shift_names_the_field(baseline: Baseline) -> None:
     report = Analyzer(baseline).analyze(
-        _window(baseline, make_records(np.random.default_rng(1), 5_000, shift=1.0)))
+        _window(baseline, make_records(np.random.default_rng(1), 5_000, shift=1.0))
+    )
     assert report.severity == Severity.HIGH
     assert {f.field for f in report.findings} == {"x"}
     assert {f.characteristic for f in report.findings} >= {"distribution", "distribution_shape"}
@@ -50,8 +51,11 @@ def test_structural_changes(baseline: Baseline) -> None:
         del rec["category"]
     report = Analyzer(baseline).analyze(_window(baseline, records))
     found = {(f.field, f.characteristic) for f in report.findings}
-    assert {("new_field", "unknown_field"), ("amount", "type"),
-            ("category", "missing_field")} <= found
+    assert {
+        ("new_field", "unknown_field"),
+        ("amount", "type"),
+        ("category", "missing_field"),
+    } <= found
     assert report.severity == Severity.HIGH
 
 
@@ -62,7 +66,9 @@ def test_null_spike_and_new_categories(baseline: Baseline) -> None:
             rec["score"] = None
         if i % 4 == 0:
             rec["category"] = "zz"
-    found = {(f.field, f.characteristic) for f in Analyzer(baseline).analyze(
-        _window(baseline, records)).findings}
+    found = {
+        (f.field, f.characteristic)
+        for f in Analyzer(baseline).analyze(_window(baseline, records)).findings
+    }
     assert ("score", "null_rate") in found
     assert ("category", "new_categories") in found

@@ -22,17 +22,25 @@ SCHEMA = {
         {"name": "b", "type": "boolean"},
     ],
 }
-rows = st.fixed_dictionaries({
-    "x": st.floats(allow_nan=False),
-    "n": st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)),
-    "s": st.text(max_size=30),
-    "b": st.booleans(),
-})
+rows = st.fixed_dictionaries(
+    {
+        "x": st.floats(allow_nan=False),
+        "n": st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)),
+        "s": st.text(max_size=30),
+        "b": st.booleans(),
+    }
+)
 json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1),
-              st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=10)),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
-                                                                 max_size=3),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**63), 2**63 - 1),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=10),
+    ),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
     max_leaves=10,
 )
 
@@ -50,8 +58,9 @@ def test_avro_round_trip(record: dict[str, object]) -> None:
 
 
 @given(rows)
-def test_confluent_round_trip(tmp_path_factory: pytest.TempPathFactory,
-                              record: dict[str, object]) -> None:
+def test_confluent_round_trip(
+    tmp_path_factory: pytest.TempPathFactory, record: dict[str, object]
+) -> None:
     folder = tmp_path_factory.mktemp("registry")
     (folder / "7.avsc").write_text(json.dumps(SCHEMA))
     codec = ConfluentAvroCodec(LocalSchemaRegistry(folder), write_schema_id=7)
@@ -62,8 +71,9 @@ def test_confluent_round_trip(tmp_path_factory: pytest.TempPathFactory,
 
 @settings(max_examples=300)
 @given(st.binary(max_size=64))
-def test_decoders_reject_garbage_cleanly(tmp_path_factory: pytest.TempPathFactory,
-                                         data: bytes) -> None:
+def test_decoders_reject_garbage_cleanly(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes
+) -> None:
     folder = tmp_path_factory.mktemp("registry")
     (folder / "1.avsc").write_text(json.dumps(SCHEMA))
     for codec in (JsonCodec(), AvroCodec(SCHEMA), ConfluentAvroCodec(LocalSchemaRegistry(folder))):

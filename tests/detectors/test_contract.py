@@ -10,8 +10,7 @@ import pytest
 from app.baseline import build_baseline
 from app.baseline.model import Baseline
 from app.detectors import WINDOW_DETECTORS, WindowDetector
-from app.profile import FieldProfile
-from app.profile import ProfileBuilder
+from app.profile import FieldProfile, ProfileBuilder
 from app.profile.window import WindowProfile
 from tests.conftest import make_records
 
@@ -31,8 +30,11 @@ def _window(baseline: Baseline, records: list[dict[str, object]]) -> WindowProfi
 
 def _detectors(cls: type[WindowDetector], baseline: Baseline) -> list[WindowDetector]:
     made = [
-        cls(spec, baseline.profile.fields[spec.name],
-            baseline.tolerances.for_field(spec.name, cls.characteristic))
+        cls(
+            spec,
+            baseline.profile.fields[spec.name],
+            baseline.tolerances.for_field(spec.name, cls.characteristic),
+        )
         for spec in baseline.schema.fields
         if cls.applies(spec)
     ]

@@ -52,10 +52,13 @@ def test_categorical_psi_matches_numpy(rng: np.random.Generator) -> None:
     assert result.value == pytest.approx(float(np.sum((c - b) * np.log(c / b))), rel=1e-9)
 
 
-@pytest.mark.parametrize(("n", "m", "shift"), [(500, 500, 0.0), (20_000, 2_000, 0.2),
-                                                (50_000, 50_000, 0.05), (5_000, 800, 1.0)])
-def test_ks_from_sketches_matches_scipy(rng: np.random.Generator, n: int, m: int,
-                                        shift: float) -> None:
+@pytest.mark.parametrize(
+    ("n", "m", "shift"),
+    [(500, 500, 0.0), (20_000, 2_000, 0.2), (50_000, 50_000, 0.05), (5_000, 800, 1.0)],
+)
+def test_ks_from_sketches_matches_scipy(
+    rng: np.random.Generator, n: int, m: int, shift: float
+) -> None:
     a = rng.normal(0, 1, n)
     b = rng.normal(shift, 1, m)
     builders = [ProfileBuilder(), ProfileBuilder()]

@@ -20,8 +20,7 @@ def test_event_round_trip_and_content(rng: np.random.Generator) -> None:
     again = decode_event(encode_event(event))
     assert again == event
     assert again["severity"] == "high" and again["window_id"] == 4
-    assert (again["window_start"], again["window_end"], again["window_records"]) == (100, 200,
-                                                                                     2000)
+    assert (again["window_start"], again["window_end"], again["window_records"]) == (100, 200, 2000)
     fields = {(c["field"], c["characteristic"]) for c in again["changed_characteristics"]}
     assert ("x", "distribution") in fields
     assert all(c["field"] == "x" for c in again["changed_characteristics"])

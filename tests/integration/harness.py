@@ -59,10 +59,13 @@ def create_topic(name: str, partitions: int) -> None:
     ensure_topics(AdminClient({"bootstrap.servers": bootstrap()}), [TopicSpec(name, partitions)])
 
 
-def produce(topic: str, items: Iterable[tuple[bytes | None, bytes | None, list[tuple[str, bytes]]
-                                               | None, int | None]]) -> int:
-    producer = Producer({"bootstrap.servers": bootstrap(), "linger.ms": 10,
-                         "enable.idempotence": True})
+def produce(
+    topic: str,
+    items: Iterable[tuple[bytes | None, bytes | None, list[tuple[str, bytes]] | None, int | None]],
+) -> int:
+    producer = Producer(
+        {"bootstrap.servers": bootstrap(), "linger.ms": 10, "enable.idempotence": True}
+    )
     n = 0
     for key, value, headers, partition in items:
         kwargs: dict[str, Any] = {"key": key, "value": value, "headers": headers}
@@ -75,12 +78,19 @@ def produce(topic: str, items: Iterable[tuple[bytes | None, bytes | None, list[t
     return n
 
 
-def read_all(topic: str, expected: int | None = None, timeout: float = 60.0,
-             idle: float = 5.0) -> list[Message]:
+def read_all(
+    topic: str, expected: int | None = None, timeout: float = 60.0, idle: float = 5.0
+) -> list[Message]:
     """Every message of ``topic`` (from the start), waiting for ``expected`` if given."""
-    consumer = Consumer({"bootstrap.servers": bootstrap(), "group.id": unique("reader"),
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False,
-                         "isolation.level": "read_committed"})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap(),
+            "group.id": unique("reader"),
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+        }
+    )
     meta = consumer.list_topics(topic, timeout=10).topics[topic]
     consumer.assign([TopicPartition(topic, p, 0) for p in meta.partitions])
     out: list[Message] = []
@@ -114,14 +124,30 @@ class WorkerProcess:
 
     def start(self, tmp: Path) -> WorkerProcess:
         self.log_path = tmp / f"worker-{self.feed}.log"
-        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap(), "REDIS_URL": redis_url(),
-               "DRIFTMEND_WINDOW_GRACE_SECONDS": "3",
-               "DRIFTMEND_STATE_DIR": str(tmp / "state")}
-        cmd = [sys.executable, "-m", "app.cli.main", "worker", "--feed", self.feed,
-               "--input", self.input_topic, "--metrics-port", str(self.port), *self.args]
+        env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap(),
+            "REDIS_URL": redis_url(),
+            "DRIFTMEND_WINDOW_GRACE_SECONDS": "3",
+            "DRIFTMEND_STATE_DIR": str(tmp / "state"),
+        }
+        cmd = [
+            sys.executable,
+            "-m",
+            "app.cli.main",
+            "worker",
+            "--feed",
+            self.feed,
+            "--input",
+            self.input_topic,
+            "--metrics-port",
+            str(self.port),
+            *self.args,
+        ]
         self._log_file = self.log_path.open("wb")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self._log_file,
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=self._log_file, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 60
         while not self.metrics():
             if self.proc.poll() is not None or time.monotonic() > deadline:

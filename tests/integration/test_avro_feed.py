@@ -1,4 +1,4 @@
-"""A Confluent-framed Avro feed (schema ids from a local folder): profiled, bad ids dead-lettered."""
+"""A Confluent-framed Avro feed (ids from a local folder): profiled, bad ids dead-lettered."""
 
 from __future__ import annotations
 
@@ -22,17 +22,27 @@ from tests.integration.harness import (
     unique,
 )
 
-SCHEMA = {"type": "record", "name": "Reading", "fields": [
-    {"name": "sensor", "type": "string"},
-    {"name": "value", "type": "double"},
-    {"name": "ok", "type": "boolean"},
-]}
+SCHEMA = {
+    "type": "record",
+    "name": "Reading",
+    "fields": [
+        {"name": "sensor", "type": "string"},
+        {"name": "value", "type": "double"},
+        {"name": "ok", "type": "boolean"},
+    ],
+}
 WINDOW = 1_000
 
 
 def _rows(rng: np.random.Generator, n: int) -> list[dict[str, Any]]:
-    return [{"sensor": f"s{rng.integers(0, 5)}", "value": float(rng.normal(20, 2)),
-             "ok": bool(rng.random() < 0.9)} for _ in range(n)]
+    return [
+        {
+            "sensor": f"s{rng.integers(0, 5)}",
+            "value": float(rng.normal(20, 2)),
+            "ok": bool(rng.random() < 0.9),
+        }
+        for _ in range(n)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -43,18 +53,32 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, float], lis
     feed, topic = unique("it-avro"), unique("it-avro-in")
     rng = np.random.default_rng(3)
     BaselineRepository(redis.Redis.from_url(redis_url())).save(
-        build_baseline(feed, _rows(rng, 5_000), "test"))
+        build_baseline(feed, _rows(rng, 5_000), "test")
+    )
     create_topic(topic, 1)
     values = [codec.encode(r) for r in _rows(rng, 3 * WINDOW)]
     values[10] = b"\x00\x00\x00\x00\x07" + values[10][5:]  # schema id 7 is unknown
-    worker = WorkerProcess(feed, topic, ["--window-records", str(WINDOW), "--format",
-                                         "confluent-avro", "--registry-dir", str(registry)])
+    worker = WorkerProcess(
+        feed,
+        topic,
+        [
+            "--window-records",
+            str(WINDOW),
+            "--format",
+            "confluent-avro",
+            "--registry-dir",
+            str(registry),
+        ],
+    )
     worker.start(tmp_path_factory.mktemp("worker"))
     try:
         produce(topic, ((None, v, None, 0) for v in values))
         metrics = worker.wait_for("driftmend_windows_closed_total", 3)
-        dlq = [m for m in read_all("driftmend.dlq", idle=3.0)
-               if ("driftmend-source-topic", topic.encode()) in (m.headers() or [])]
+        dlq = [
+            m
+            for m in read_all("driftmend.dlq", idle=3.0)
+            if ("driftmend-source-topic", topic.encode()) in (m.headers() or [])
+        ]
         return metrics, dlq
     finally:
         worker.stop()

@@ -72,10 +72,18 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
         worker.wait_for("driftmend_records_in_total", len(sent))
         metrics = worker.wait_for("driftmend_windows_closed_total", WINDOWS)
         output = read_all(f"{topic}.healed", expected=len(sent))
-        dlq = [m for m in read_all("driftmend.dlq", idle=3.0)
-               if m.headers() and (("driftmend-source-topic", topic.encode()) in m.headers())]
-        events = [e for e in map(decode_event, (m.value() for m in read_all(
-            "driftmend.drift-events", idle=3.0))) if e["feed"] == feed]
+        dlq = [
+            m
+            for m in read_all("driftmend.dlq", idle=3.0)
+            if m.headers() and (("driftmend-source-topic", topic.encode()) in m.headers())
+        ]
+        events = [
+            e
+            for e in map(
+                decode_event, (m.value() for m in read_all("driftmend.drift-events", idle=3.0))
+            )
+            if e["feed"] == feed
+        ]
         yield Scenario(feed, topic, sent, worker, metrics, events, output, dlq)
     finally:
         worker.stop()

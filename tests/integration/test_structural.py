@@ -51,8 +51,13 @@ def events(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     try:
         produce(topic, ((None, orjson.dumps(r), None, i % PARTITIONS) for i, r in enumerate(rows)))
         worker.wait_for("driftmend_windows_closed_total", WINDOWS)
-        return [e for e in map(decode_event, (m.value() for m in read_all(
-            "driftmend.drift-events", idle=3.0))) if e["feed"] == feed]
+        return [
+            e
+            for e in map(
+                decode_event, (m.value() for m in read_all("driftmend.drift-events", idle=3.0))
+            )
+            if e["feed"] == feed
+        ]
     finally:
         worker.stop()
 

@@ -16,8 +16,9 @@ values = st.one_of(
     st.text(max_size=8),
     st.booleans(),
 )
-records = st.lists(st.dictionaries(st.sampled_from(["a", "b", "c"]), values, max_size=3),
-                   max_size=40)
+records = st.lists(
+    st.dictionaries(st.sampled_from(["a", "b", "c"]), values, max_size=3), max_size=40
+)
 
 
 def _profile(batch: list[dict[str, object]], window: int = 0) -> WindowProfile:
@@ -28,16 +29,24 @@ def _profile(batch: list[dict[str, object]], window: int = 0) -> WindowProfile:
 
 def _facts(p: WindowProfile) -> dict[str, tuple[object, ...]]:
     return {
-        name: (fp.count, fp.nulls, dict(fp.types), fp.numeric_count, round(fp.total, 3),
-               sorted(fp.category_counts().items()), round(fp.distinct_estimate(), 6))
+        name: (
+            fp.count,
+            fp.nulls,
+            dict(fp.types),
+            fp.numeric_count,
+            round(fp.total, 3),
+            sorted(fp.category_counts().items()),
+            round(fp.distinct_estimate(), 6),
+        )
         for name, fp in p.fields.items()
     }
 
 
 @settings(max_examples=60, deadline=None)
 @given(records, records)
-def test_merge_equals_profile_of_union(left: list[dict[str, object]],
-                                       right: list[dict[str, object]]) -> None:
+def test_merge_equals_profile_of_union(
+    left: list[dict[str, object]], right: list[dict[str, object]]
+) -> None:
     merged = _profile(left).merge(_profile(right))
     assert merged.records == len(left) + len(right)
     assert _facts(merged) == _facts(_profile(left + right))
@@ -45,10 +54,12 @@ def test_merge_equals_profile_of_union(left: list[dict[str, object]],
 
 @settings(max_examples=60, deadline=None)
 @given(records, records)
-def test_merge_is_commutative(left: list[dict[str, object]],
-                              right: list[dict[str, object]]) -> None:
+def test_merge_is_commutative(
+    left: list[dict[str, object]], right: list[dict[str, object]]
+) -> None:
     assert _facts(_profile(left).merge(_profile(right))) == _facts(
-        _profile(right).merge(_profile(left)))
+        _profile(right).merge(_profile(left))
+    )
 
 
 @settings(max_examples=60, deadline=None)

@@ -10,8 +10,16 @@ from app.schema import Schema, infer_schema, value_type
 
 def test_infers_types_and_kinds() -> None:
     rows = [
-        {"i": k, "f": k / 3, "s": "abc"[k % 3], "t": "2013-01-01T05:00:00Z", "b": k % 2 == 0,
-         "id": f"user-{k:05d}", "n": None if k % 10 == 0 else 1.5, "big": k * 1000}
+        {
+            "i": k,
+            "f": k / 3,
+            "s": "abc"[k % 3],
+            "t": "2013-01-01T05:00:00Z",
+            "b": k % 2 == 0,
+            "id": f"user-{k:05d}",
+            "n": None if k % 10 == 0 else 1.5,
+            "big": k * 1000,
+        }
         for k in range(500)
     ]
     schema = infer_schema(rows)
@@ -51,8 +59,17 @@ def test_schema_round_trip() -> None:
     assert Schema.from_dict(schema.to_dict()) == schema
 
 
-@pytest.mark.parametrize(("value", "name"), [(None, "null"), (True, "bool"), (1, "int"),
-                                             (1.0, "float"), ("x", "string"),
-                                             ("2020-02-02 10:00", "timestamp"), ([1], "other")])
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        (None, "null"),
+        (True, "bool"),
+        (1, "int"),
+        (1.0, "float"),
+        ("x", "string"),
+        ("2020-02-02 10:00", "timestamp"),
+        ([1], "other"),
+    ],
+)
 def test_value_type(value: object, name: str) -> None:
     assert value_type(value) == name

@@ -34,14 +34,15 @@ def test_needs_exactly_one_window_kind() -> None:
 def _partial(window: int, partition: int, n: int) -> WindowProfile:
     builder = ProfileBuilder()
     builder.add([{"x": float(i)} for i in range(n)])
-    return builder.snapshot("feed", window, 1000 * partition, 1000 * partition + 5,
-                            frozenset({partition}))
+    return builder.snapshot(
+        "feed", window, 1000 * partition, 1000 * partition + 5, frozenset({partition})
+    )
 
 
 def test_ready_when_every_partition_closed() -> None:
     agg = WindowAggregator(partitions=2, grace_seconds=60, clock=lambda: 0.0)
-    assert agg.add(_partial(0, 0, 10), 0, closed=True) == []
-    [window] = agg.add(_partial(0, 1, 5), 1, closed=True)
+    assert agg.add(_partial(0, 0, 10), closed=True) == []
+    [window] = agg.add(_partial(0, 1, 5), closed=True)
     assert window.records == 15 and window.partitions == frozenset({0, 1})
     assert window.fields["x"].count == 15
     assert (window.start_ms, window.end_ms) == (0, 1005)
@@ -50,10 +51,10 @@ def test_ready_when_every_partition_closed() -> None:
 def test_revoked_partials_merge_and_late_ones_drop() -> None:
     now = [0.0]
     agg = WindowAggregator(partitions=2, grace_seconds=5, clock=lambda: now[0])
-    assert agg.add(_partial(3, 0, 4), 0, closed=False) == []
-    assert agg.add(_partial(3, 0, 6), 0, closed=True) == []
+    assert agg.add(_partial(3, 0, 4), closed=False) == []
+    assert agg.add(_partial(3, 0, 6), closed=True) == []
     now[0] = 6.0
     [window] = agg.expire()
     assert window.records == 10
-    assert agg.add(_partial(3, 1, 6), 1, closed=True) == []
+    assert agg.add(_partial(3, 1, 6), closed=True) == []
     assert agg.late == 1

@@ -1,0 +1,146 @@
+"""End-to-end throughput of one driftmend worker vs a raw confluent-kafka passthrough.
+
+Both read the same JSON feed (about 20 mixed fields per record) from the same broker and
+write every record to an output topic, committing offsets after the output is acknowledged.
+Prints records/s for both and their ratio. Run with ``make bench`` (or
+``python -m load_tests.throughput --records N``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+import redis
+from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import AdminClient
+
+from app.baseline import build_baseline
+from app.kafka.topics import TopicSpec, ensure_topics
+from app.repository import BaselineRepository
+from load_tests.data import mixed_records
+from tests.integration.harness import WorkerProcess, bootstrap, redis_url, unique
+
+
+def fill(topic: str, values: list[bytes], partitions: int) -> None:
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap(),
+            "linger.ms": 20,
+            "batch.size": 1_000_000,
+            "compression.type": "lz4",
+            "queue.buffering.max.messages": 1_000_000,
+        }
+    )
+    for i, value in enumerate(values):
+        while True:
+            try:
+                producer.produce(topic, value, partition=i % partitions)
+                break
+            except BufferError:
+                producer.poll(0.05)
+    producer.flush(120)
+
+
+def raw_passthrough(topic: str, total: int, batch: int = 5000) -> float:
+    """Consume -> produce -> flush -> commit, in batches, like the worker's delivery."""
+    out = f"{topic}.raw"
+    ensure_topics(AdminClient({"bootstrap.servers": bootstrap()}), [TopicSpec(out, 1)])
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap(),
+            "group.id": unique("raw"),
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+            "fetch.max.bytes": 52428800,
+        }
+    )
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap(),
+            "linger.ms": 5,
+            "batch.size": 1_000_000,
+            "compression.type": "lz4",
+            "enable.idempotence": True,
+            "queue.buffering.max.messages": 500_000,
+        }
+    )
+    consumer.subscribe([topic])
+    seen, started = 0, 0.0
+    while seen < total:
+        msgs = consumer.consume(batch, timeout=1.0)
+        if not msgs:
+            continue
+        if not started:
+            started = time.perf_counter()
+        for m in msgs:
+            producer.produce(out, m.value(), m.key(), headers=m.headers())
+        producer.flush(60)
+        consumer.commit(asynchronous=False)
+        seen += len(msgs)
+    elapsed = time.perf_counter() - started
+    consumer.close()
+    return total / elapsed
+
+
+def worker_throughput(
+    topic: str, total: int, records: list[dict[str, object]], window: int
+) -> float:
+    feed = unique("bench")
+    BaselineRepository(redis.Redis.from_url(redis_url())).save(
+        build_baseline(feed, records[:20_000], "bench")
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        worker = WorkerProcess(
+            feed, topic, ["--window-records", str(window), "--loglevel", "warning"]
+        )
+        worker.start(Path(tmp))
+        try:
+            first = last = 0.0
+            while True:
+                n = worker.metrics().get("driftmend_records_in_total", 0.0)
+                now = time.perf_counter()
+                if n > 0 and not first:
+                    first = now
+                if n >= total:
+                    last = now
+                    break
+                if worker.proc is not None and worker.proc.poll() is not None:
+                    raise SystemExit(f"worker died:\n{worker.log()}")
+                time.sleep(0.05)
+        finally:
+            worker.stop()
+    return total / (last - first)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=400_000)
+    parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--window", type=int, default=10_000)
+    args = parser.parse_args()
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    records = mixed_records(args.records, seed=1)
+    values = [orjson.dumps(r) for r in records]
+    topic = unique("bench-in")
+    ensure_topics(
+        AdminClient({"bootstrap.servers": bootstrap()}), [TopicSpec(topic, args.partitions)]
+    )
+    print(
+        f"filling {topic}: {args.records} JSON records, {len(records[0])} fields, "
+        f"{sum(map(len, values)) / len(values):.0f} bytes each, {args.partitions} partitions"
+    )
+    fill(topic, values, args.partitions)
+    raw = raw_passthrough(topic, args.records)
+    print(f"raw confluent-kafka passthrough: {raw:,.0f} records/s")
+    mine = worker_throughput(topic, args.records, records, args.window)
+    print(f"driftmend worker (forward + decode + profile): {mine:,.0f} records/s")
+    print(f"ratio worker/raw: {mine / raw:.2f}")
+
+
+if __name__ == "__main__":
+    main()
