@@ -111,7 +111,7 @@ def worker_throughput(
                     break
                 if worker.proc is not None and worker.proc.poll() is not None:
                     raise SystemExit(f"worker died:\n{worker.log()}")
-                time.sleep(0.05)
+                time.sleep(0.2)  # scraping costs the worker CPU: not too often
         finally:
             worker.stop()
     return total / (last - first)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import fastavro
 
+from app.codecs.base import decode_each
 from app.errors import DecodeError, SchemaError
 
 
@@ -67,6 +68,9 @@ class AvroCodec:
 
     def decode(self, data: bytes) -> dict[str, Any]:
         return read_avro(data, self.schema)
+
+    def decode_many(self, values: Sequence[bytes]) -> list[dict[str, Any] | DecodeError]:
+        return decode_each(self, values)
 
     def encode(self, record: Mapping[str, Any]) -> bytes:
         return write_avro(record, self.schema)

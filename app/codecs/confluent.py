@@ -6,11 +6,12 @@ import json
 import struct
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from app.codecs.avro import parse_avro_schema, read_avro, write_avro
+from app.codecs.base import decode_each
 from app.errors import DecodeError, SchemaError
 
 MAGIC = 0
@@ -80,6 +81,9 @@ class ConfluentAvroCodec:
 
     def decode(self, data: bytes) -> dict[str, Any]:
         return read_avro(data[HEADER.size :], self._schema(self.schema_id(data)))
+
+    def decode_many(self, values: Sequence[bytes]) -> list[dict[str, Any] | DecodeError]:
+        return decode_each(self, values)
 
     def encode(self, record: Mapping[str, Any]) -> bytes:
         if self.write_schema_id is None:

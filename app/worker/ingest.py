@@ -136,54 +136,72 @@ class Ingest:
         if self._delivery_errors:
             errors, self._delivery_errors = self._delivery_errors[:3], []
             raise KafkaError(f"output not acknowledged, not committing: {errors}")
-        try:
-            consumer.commit(asynchronous=False)
+        try:  # after the output is acknowledged: at-least-once
+            consumer.commit(asynchronous=True)
         except KafkaException as exc:
             log.warning("offset commit failed (records will be re-read): %s", exc)
         self._m_in.inc(len(msgs))
         self.metrics.latency.labels(self._feed).observe(time.perf_counter() - started)
 
     def _forward_and_decode(self, producer: Producer, msgs: list[Message]) -> list[Batch]:
-        out_topic = self.options.output_topic
-        same = self._same_partitions
-        decode = self.options.codec.decode
+        """Forward every record, then decode the batch and group it by window."""
+        good = [m for m in msgs if m.error() is None]
+        for m in msgs:
+            if m.error() is not None:
+                log.warning("consumer error: %s", m.error())
+        self._forward(producer, good)
+        live = [m for m in good if m.value() is not None]  # tombstones: forwarded only
+        decoded = self.options.codec.decode_many([m.value() for m in live])  # type: ignore[misc]
         window_of = self.clock.window_of
         batches: dict[int, Batch] = {}
-        forwarded = 0
-        for msg in msgs:
-            if msg.error() is not None:
-                log.warning("consumer error: %s", msg.error())
-                continue
-            partition = msg.partition() or 0
-            offset = msg.offset() or 0
-            value = msg.value()
+        for msg, record in zip(live, decoded, strict=True):
             ts = msg.timestamp()[1]
-            self._produce(
-                producer,
-                out_topic,
-                value,
-                msg.key(),
-                msg.headers(),
-                partition if same else None,
-                ts,
-            )
-            forwarded += 1
-            if value is None:  # tombstone: forwarded, not profiled
-                continue
-            window = window_of(offset, ts)
-            seg = batches.get(window)
-            if seg is None:
-                seg = batches[window] = Batch(window)
-            seg.partitions.add(partition)
-            seg.lo_ms = min(seg.lo_ms, ts)
-            seg.hi_ms = max(seg.hi_ms, ts)
-            try:
-                seg.records.append(decode(value))
-            except DecodeError as exc:
-                seg.errors += 1
-                self._dead_letter(producer, msg, exc)
-        self._m_out.inc(forwarded)
+            window = window_of(msg.offset() or 0, ts)
+            batch = batches.get(window)
+            if batch is None:
+                batch = batches[window] = Batch(window)
+            batch.partitions.add(msg.partition() or 0)
+            batch.lo_ms = min(batch.lo_ms, ts)
+            batch.hi_ms = max(batch.hi_ms, ts)
+            if isinstance(record, DecodeError):
+                batch.errors += 1
+                self._dead_letter(producer, msg, record)
+            else:
+                batch.records.append(record)
         return [batches[w] for w in sorted(batches)]
+
+    def _forward(self, producer: Producer, msgs: list[Message]) -> None:
+        topic = self.options.output_topic
+        produce = producer.produce
+        same = self._same_partitions
+        for m in msgs:
+            # produce()'s positional order: topic, value, key, partition, callback,
+            # on_delivery, timestamp, headers (no keyword dict per record)
+            args = (
+                topic,
+                m.value(),
+                m.key(),
+                m.partition() if same else -1,
+                None,
+                None,
+                max(m.timestamp()[1], 0),
+                m.headers(),
+            )
+            try:
+                produce(*args)  # type: ignore[arg-type]
+            except BufferError:
+                self._produce_blocking(producer, args)
+        self._m_out.inc(len(msgs))
+
+    @staticmethod
+    def _produce_blocking(producer: Producer, args: tuple[Any, ...]) -> None:
+        while True:
+            producer.poll(0.05)
+            try:
+                producer.produce(*args)
+                return
+            except BufferError:
+                continue
 
     def _produce(
         self,
@@ -192,20 +210,8 @@ class Ingest:
         value: bytes | None,
         key: bytes | None,
         headers: Any,
-        partition: int | None,
-        ts: int | None = None,
     ) -> None:
-        kwargs: dict[str, Any] = {"value": value, "key": key, "headers": headers}
-        if partition is not None:
-            kwargs["partition"] = partition
-        if ts is not None and ts > 0:
-            kwargs["timestamp"] = ts
-        while True:
-            try:
-                producer.produce(topic, **kwargs)
-                return
-            except BufferError:
-                producer.poll(0.05)
+        self._produce_blocking(producer, (topic, value, key, -1, None, None, 0, headers))
 
     def _dead_letter(self, producer: Producer, msg: Message, exc: Exception) -> None:
         headers = list(msg.headers() or [])
@@ -217,7 +223,7 @@ class Ingest:
             ("driftmend-source-offset", str(msg.offset()).encode()),
             ("driftmend-source-timestamp", str(msg.timestamp()[1]).encode()),
         ]
-        self._produce(producer, self.settings.dlq_topic, msg.value(), msg.key(), headers, None)
+        self._produce(producer, self.settings.dlq_topic, msg.value(), msg.key(), headers)
         self.metrics.dlq_records.labels(self._feed, "decode").inc()
 
     # -- windows ----------------------------------------------------------------------------
@@ -230,7 +236,6 @@ class Ingest:
                 profile.serialize(),
                 f"{self._feed}:{profile.window_id}".encode(),
                 [(STATE_HEADER, state.encode())],
-                None,
             )
 
     def _flush_idle(self, producer: Producer) -> None:
