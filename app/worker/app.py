@@ -25,8 +25,9 @@ from app.repository.baselines import BaselineRepository
 from app.settings import Settings
 from app.worker.aggregator import WindowAggregator
 from app.worker.baseline_ref import BaselineRef
-from app.worker.ingest import STATE_HEADER, Ingest
+from app.worker.ingest import Ingest
 from app.worker.options import WorkerOptions
+from app.worker.profiler import STATE_HEADER
 
 log = logging.getLogger("driftmend.worker")
 

@@ -1,11 +1,10 @@
-"""The hot path: a confluent-kafka batch consumer that forwards, profiles and dead-letters.
+"""The hot path: a confluent-kafka batch consumer that forwards every record unchanged.
 
-Per batch: every record goes to the output topic unchanged (same partition when the output
-has as many partitions, same key, value, headers and timestamp); decodable records update
-their partition's window profile; undecodable ones go to the dead-letter topic with headers
-saying why. When a partition's window ends, its partial profile is published to the
-window-profiles topic for the aggregator agent. Offsets are committed only after the batch's
-output is acknowledged (at-least-once).
+Per batch: every record goes to the output topic (same partition when the output has as
+many partitions; same key, value, headers and timestamp); the batch's values then go to the
+profiler process (decode, windows, dead letters). Offsets are committed once the output
+*and* the profiler's work on that batch are acknowledged (at-least-once); the profiler runs
+one batch behind, on the other core.
 """
 
 from __future__ import annotations
@@ -18,21 +17,17 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from app.detectors.adwin import AdwinMonitor
-from app.errors import DecodeError, KafkaError
+from app.errors import KafkaError
+from app.kafka.produce import produce_blocking
 from app.kafka.topics import TopicSpec, ensure_topics, partition_count
 from app.metrics import Metrics
-from app.profile.builder import ProfileBuilder
-from app.profile.window import WindowProfile
 from app.settings import Settings
 from app.worker.baseline_ref import BaselineRef
-from app.worker.open_windows import Batch, OpenWindows
 from app.worker.options import WorkerOptions
+from app.worker.profiler import ProfilerClient, RawBatch, Stats
 from app.worker.windows import WindowClock
 
 log = logging.getLogger(__name__)
-STATE_HEADER = "driftmend-window-state"
-MAX_ERROR_CHARS = 500
 
 
 class Ingest:
@@ -50,18 +45,16 @@ class Ingest:
         self.metrics = metrics
         self.partitions = partitions
         self.clock = WindowClock(partitions, options.window_records, options.window_seconds)
-        self._windows = OpenWindows(
-            options.feed,
-            lambda: ProfileBuilder(baseline.baseline.schema, baseline.baseline.edges),
-            AdwinMonitor(settings.adwin_delta, settings.adwin_chunk),
-        )
         self._delivery_errors: list[str] = []
         self._same_partitions = False
         self._last_record = time.monotonic()
+        self._idle_flushed = True
         self._last_lag = 0.0
-        self._feed = options.feed
-        self._m_in = metrics.records_in.labels(self._feed, options.input_topic)
-        self._m_out = metrics.records_out.labels(self._feed, options.output_topic)
+        feed = options.feed
+        self._m_in = metrics.records_in.labels(feed, options.input_topic)
+        self._m_out = metrics.records_out.labels(feed, options.output_topic)
+        self._m_dlq = metrics.dlq_records.labels(feed, "decode")
+        self._m_latency = metrics.latency.labels(feed)
 
     # -- set-up ---------------------------------------------------------------------------
     def _clients(self) -> tuple[Consumer, Producer]:
@@ -103,8 +96,12 @@ class Ingest:
     def run(self, stop: threading.Event) -> None:
         self.prepare_output()
         consumer, producer = self._clients()
+        profiler = ProfilerClient(
+            self.settings, self.options, self.baseline.baseline, self.partitions
+        )
         consumer.subscribe(
-            [self.options.input_topic], on_revoke=lambda c, parts: self._on_revoke(producer, parts)
+            [self.options.input_topic],
+            on_revoke=lambda c, parts: self._on_revoke(c, profiler, parts),
         )
         log.info(
             "ingest: %s -> %s, windows of %s",
@@ -118,134 +115,85 @@ class Ingest:
             while not stop.is_set():
                 msgs = consumer.consume(self.settings.batch_size, timeout=0.5)
                 if msgs:
-                    self._process(consumer, producer, msgs)
-                elif time.monotonic() - self._last_record > self.settings.window_grace_seconds:
-                    self._flush_idle(producer)
+                    self._process(consumer, producer, profiler, msgs)
+                elif (
+                    not self._idle_flushed
+                    and time.monotonic() - self._last_record > self.settings.window_grace_seconds
+                ):
+                    self._settle(consumer, profiler)
+                    self._account(profiler.command("idle"))
+                    self._idle_flushed = True
                 self._report_lag(consumer)
+            self._settle(consumer, profiler)
         finally:
+            profiler.close()
             producer.flush(30)
             consumer.close()
 
-    def _process(self, consumer: Consumer, producer: Producer, msgs: list[Message]) -> None:
+    def _process(
+        self, consumer: Consumer, producer: Producer, profiler: ProfilerClient, msgs: list[Message]
+    ) -> None:
         started = time.perf_counter()
         self._last_record = time.monotonic()
-        for batch in self._forward_and_decode(producer, msgs):
-            self._windows.add(batch)
-        self._publish(producer, self._windows.closable(), "closed")
+        self._idle_flushed = False
+        raw = self._forward(producer, msgs)
         producer.flush(60)
         if self._delivery_errors:
             errors, self._delivery_errors = self._delivery_errors[:3], []
             raise KafkaError(f"output not acknowledged, not committing: {errors}")
-        try:  # after the output is acknowledged: at-least-once
-            consumer.commit(asynchronous=True)
-        except KafkaException as exc:
-            log.warning("offset commit failed (records will be re-read): %s", exc)
         self._m_in.inc(len(msgs))
-        self.metrics.latency.labels(self._feed).observe(time.perf_counter() - started)
+        profiler.set_baseline(self.baseline.baseline)
+        for offsets, stats in profiler.submit(raw, (_next_offsets(msgs), started)):
+            self._commit(consumer, offsets)
+            self._account(stats)
 
-    def _forward_and_decode(self, producer: Producer, msgs: list[Message]) -> list[Batch]:
-        """Forward every record, then decode the batch and group it by window."""
-        good = [m for m in msgs if m.error() is None]
-        for m in msgs:
-            if m.error() is not None:
-                log.warning("consumer error: %s", m.error())
-        self._forward(producer, good)
-        live = [m for m in good if m.value() is not None]  # tombstones: forwarded only
-        decoded = self.options.codec.decode_many([m.value() for m in live])  # type: ignore[misc]
-        window_of = self.clock.window_of
-        batches: dict[int, Batch] = {}
-        for msg, record in zip(live, decoded, strict=True):
-            ts = msg.timestamp()[1]
-            window = window_of(msg.offset() or 0, ts)
-            batch = batches.get(window)
-            if batch is None:
-                batch = batches[window] = Batch(window)
-            batch.partitions.add(msg.partition() or 0)
-            batch.lo_ms = min(batch.lo_ms, ts)
-            batch.hi_ms = max(batch.hi_ms, ts)
-            if isinstance(record, DecodeError):
-                batch.errors += 1
-                self._dead_letter(producer, msg, record)
-            else:
-                batch.records.append(record)
-        return [batches[w] for w in sorted(batches)]
-
-    def _forward(self, producer: Producer, msgs: list[Message]) -> None:
+    def _forward(self, producer: Producer, msgs: list[Message]) -> RawBatch:
         topic = self.options.output_topic
         produce = producer.produce
         same = self._same_partitions
+        raw = RawBatch(self.options.input_topic)
         for m in msgs:
-            # produce()'s positional order: topic, value, key, partition, callback,
-            # on_delivery, timestamp, headers (no keyword dict per record)
-            args = (
-                topic,
-                m.value(),
-                m.key(),
-                m.partition() if same else -1,
-                None,
-                None,
-                max(m.timestamp()[1], 0),
-                m.headers(),
-            )
-            try:
-                produce(*args)  # type: ignore[arg-type]
-            except BufferError:
-                self._produce_blocking(producer, args)
-        self._m_out.inc(len(msgs))
-
-    @staticmethod
-    def _produce_blocking(producer: Producer, args: tuple[Any, ...]) -> None:
-        while True:
-            producer.poll(0.05)
-            try:
-                producer.produce(*args)
-                return
-            except BufferError:
+            if m.error() is not None:
+                log.warning("consumer error: %s", m.error())
                 continue
+            value, key, headers = m.value(), m.key(), m.headers()
+            partition, ts = m.partition() or 0, m.timestamp()[1]
+            args = (topic, value, key, partition if same else -1, None, None, max(ts, 0), headers)
+            try:
+                produce(*args)
+            except BufferError:
+                produce_blocking(producer, args)
+            if value is not None:  # tombstones are forwarded, not profiled
+                raw.values.append(value)
+                raw.keys.append(key)
+                raw.headers.append(headers)
+                raw.partitions.append(partition)
+                raw.offsets.append(m.offset() or 0)
+                raw.timestamps.append(ts)
+        self._m_out.inc(len(msgs))
+        return raw
 
-    def _produce(
-        self,
-        producer: Producer,
-        topic: str,
-        value: bytes | None,
-        key: bytes | None,
-        headers: Any,
+    def _account(self, stats: Stats) -> None:
+        self._m_dlq.inc(stats.dead_lettered)
+
+    def _commit(self, consumer: Consumer, token: tuple[list[TopicPartition], float]) -> None:
+        offsets, started = token
+        try:
+            consumer.commit(offsets=offsets, asynchronous=True)
+        except KafkaException as exc:
+            log.warning("offset commit failed (records will be re-read): %s", exc)
+        self._m_latency.observe(time.perf_counter() - started)
+
+    def _settle(self, consumer: Consumer, profiler: ProfilerClient) -> None:
+        for token, stats in profiler.drain():
+            self._commit(consumer, token)
+            self._account(stats)
+
+    def _on_revoke(
+        self, consumer: Consumer, profiler: ProfilerClient, parts: list[TopicPartition]
     ) -> None:
-        self._produce_blocking(producer, (topic, value, key, -1, None, None, 0, headers))
-
-    def _dead_letter(self, producer: Producer, msg: Message, exc: Exception) -> None:
-        headers = list(msg.headers() or [])
-        headers += [
-            ("driftmend-error", str(exc)[:MAX_ERROR_CHARS].encode()),
-            ("driftmend-error-type", type(exc).__name__.encode()),
-            ("driftmend-source-topic", str(msg.topic()).encode()),
-            ("driftmend-source-partition", str(msg.partition()).encode()),
-            ("driftmend-source-offset", str(msg.offset()).encode()),
-            ("driftmend-source-timestamp", str(msg.timestamp()[1]).encode()),
-        ]
-        self._produce(producer, self.settings.dlq_topic, msg.value(), msg.key(), headers)
-        self.metrics.dlq_records.labels(self._feed, "decode").inc()
-
-    # -- windows ----------------------------------------------------------------------------
-    # -- windows ----------------------------------------------------------------------------
-    def _publish(self, producer: Producer, windows: list[WindowProfile], state: str) -> None:
-        for profile in windows:
-            self._produce(
-                producer,
-                self.settings.window_profiles_topic,
-                profile.serialize(),
-                f"{self._feed}:{profile.window_id}".encode(),
-                [(STATE_HEADER, state.encode())],
-            )
-
-    def _flush_idle(self, producer: Producer) -> None:
-        if len(self._windows):
-            self._publish(producer, self._windows.drain(), "idle")
-            producer.flush(30)
-
-    def _on_revoke(self, producer: Producer, parts: list[TopicPartition]) -> None:
-        self._publish(producer, self._windows.drain([tp.partition for tp in parts]), "revoked")
-        producer.flush(30)
+        self._settle(consumer, profiler)
+        self._account(profiler.command("revoke", [tp.partition for tp in parts]))
 
     def _report_lag(self, consumer: Consumer) -> None:
         now = time.monotonic()
@@ -253,10 +201,20 @@ class Ingest:
             return
         self._last_lag = now
         try:
-            assigned = consumer.assignment()
-            for tp in consumer.position(assigned):
+            for tp in consumer.position(consumer.assignment()):
                 _lo, hi = consumer.get_watermark_offsets(tp, cached=True)
                 if tp.offset >= 0 and hi >= 0:
-                    self.metrics.lag.labels(self._feed, str(tp.partition)).set(hi - tp.offset)
+                    self.metrics.lag.labels(self.options.feed, str(tp.partition)).set(
+                        hi - tp.offset
+                    )
         except KafkaException as exc:
             log.debug("lag not available: %s", exc)
+
+
+def _next_offsets(msgs: list[Message]) -> list[TopicPartition]:
+    """The offsets to commit after a batch: one past the last record of each partition."""
+    last: dict[tuple[str, int], int] = {}
+    for m in msgs:
+        if m.error() is None:
+            last[(m.topic() or "", m.partition() or 0)] = m.offset() or 0
+    return [TopicPartition(t, p, o + 1) for (t, p), o in last.items()]

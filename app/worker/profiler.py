@@ -1,0 +1,247 @@
+"""The profiler: decodes, windows and dead-letters batches in a process of its own.
+
+The ingest loop (main process) forwards records and hands each batch's raw values here, so
+decoding and sketching use the second core instead of queueing behind the GIL. The
+profiler acknowledges a batch only after its dead-letter records and closed window
+profiles are acknowledged by Kafka; the ingest loop commits offsets after that.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+from collections import deque
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+from confluent_kafka import Producer
+
+from app.baseline.model import Baseline
+from app.detectors.adwin import AdwinMonitor
+from app.errors import DecodeError, DriftmendError, KafkaError
+from app.kafka.produce import produce_args, produce_blocking
+from app.profile.builder import ProfileBuilder
+from app.profile.window import WindowProfile
+from app.settings import Settings
+from app.worker.open_windows import Batch, OpenWindows
+from app.worker.options import WorkerOptions
+from app.worker.windows import WindowClock
+
+log = logging.getLogger(__name__)
+STATE_HEADER = "driftmend-window-state"
+MAX_ERROR_CHARS = 500
+
+
+@dataclass
+class RawBatch:
+    """What the ingest loop hands over: the live (non-tombstone) records of one poll."""
+
+    topic: str
+    values: list[bytes] = field(default_factory=list)
+    keys: list[bytes | None] = field(default_factory=list)
+    headers: list[Any] = field(default_factory=list)
+    partitions: list[int] = field(default_factory=list)
+    offsets: list[int] = field(default_factory=list)
+    timestamps: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Stats:
+    dead_lettered: int = 0
+    windows_published: int = 0
+
+
+class Profiler:
+    """Decode -> window -> sketch; publishes closed windows and dead letters (pure logic
+    around an injected producer, testable in-process)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        options: WorkerOptions,
+        baseline: Baseline,
+        producer: Producer,
+        partitions: int,
+    ) -> None:
+        self.settings = settings
+        self.options = options
+        self.producer = producer
+        self.baseline = baseline
+        self.clock = WindowClock(partitions, options.window_records, options.window_seconds)
+        self.windows = OpenWindows(
+            options.feed,
+            lambda: ProfileBuilder(self.baseline.schema, self.baseline.edges),
+            AdwinMonitor(settings.adwin_delta, settings.adwin_chunk),
+        )
+
+    def process(self, raw: RawBatch) -> Stats:
+        stats = Stats()
+        decoded = self.options.codec.decode_many(raw.values)
+        window_of = self.clock.window_of
+        batches: dict[int, Batch] = {}
+        for i, record in enumerate(decoded):
+            ts = raw.timestamps[i]
+            window = window_of(raw.offsets[i], ts)
+            batch = batches.get(window)
+            if batch is None:
+                batch = batches[window] = Batch(window)
+            batch.partitions.add(raw.partitions[i])
+            batch.lo_ms = min(batch.lo_ms, ts)
+            batch.hi_ms = max(batch.hi_ms, ts)
+            if isinstance(record, DecodeError):
+                batch.errors += 1
+                self._dead_letter(raw, i, record)
+                stats.dead_lettered += 1
+            else:
+                batch.records.append(record)
+        for window in sorted(batches):
+            self.windows.add(batches[window])
+        stats.windows_published = self.publish(self.windows.closable(), "closed")
+        return stats
+
+    def publish(self, windows: list[WindowProfile], state: str) -> int:
+        for profile in windows:
+            produce_blocking(
+                self.producer,
+                produce_args(
+                    self.settings.window_profiles_topic,
+                    profile.serialize(),
+                    f"{self.options.feed}:{profile.window_id}".encode(),
+                    headers=[(STATE_HEADER, state.encode())],
+                ),
+            )
+        return len(windows)
+
+    def _dead_letter(self, raw: RawBatch, i: int, exc: Exception) -> None:
+        headers = list(raw.headers[i] or [])
+        headers += [
+            ("driftmend-error", str(exc)[:MAX_ERROR_CHARS].encode()),
+            ("driftmend-error-type", type(exc).__name__.encode()),
+            ("driftmend-source-topic", raw.topic.encode()),
+            ("driftmend-source-partition", str(raw.partitions[i]).encode()),
+            ("driftmend-source-offset", str(raw.offsets[i]).encode()),
+            ("driftmend-source-timestamp", str(raw.timestamps[i]).encode()),
+        ]
+        produce_blocking(
+            self.producer,
+            produce_args(self.settings.dlq_topic, raw.values[i], raw.keys[i], headers=headers),
+        )
+
+
+# -- the child process ---------------------------------------------------------------------
+def _serve(
+    conn: Connection, settings: Settings, options: WorkerOptions, baseline: bytes, partitions: int
+) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    errors: list[str] = []
+
+    def on_delivery(err: Any, msg: Any) -> None:
+        if err is not None:
+            errors.append(f"{msg.topic()}: {err}")
+
+    producer = Producer(
+        {
+            **settings.kafka_config(),
+            "enable.idempotence": True,
+            "linger.ms": 5,
+            "compression.type": "lz4",
+            "on_delivery": on_delivery,
+        }
+    )
+    profiler = Profiler(settings, options, Baseline.deserialize(baseline), producer, partitions)
+    while True:
+        kind, payload = conn.recv()
+        try:
+            if kind == "baseline":
+                profiler.baseline = Baseline.deserialize(payload)
+                continue
+            stats = Stats()
+            if kind == "batch":
+                stats = profiler.process(payload)
+            elif kind == "idle":
+                stats.windows_published = profiler.publish(profiler.windows.drain(), "idle")
+            elif kind == "revoke":
+                stats.windows_published = profiler.publish(
+                    profiler.windows.drain(payload), "revoked"
+                )
+            producer.flush(60)
+            if errors:
+                raise KafkaError(f"profiler output not acknowledged: {errors[:3]}")
+            conn.send(("ack", stats))
+        except Exception as exc:
+            log.exception("profiler failed")
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            return
+        if kind == "stop":
+            return
+
+
+class ProfilerClient:
+    """The ingest loop's handle on the profiler process; at most ``depth`` batches in flight."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        options: WorkerOptions,
+        baseline: Baseline,
+        partitions: int,
+        depth: int = 1,
+    ) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(
+            target=_serve,
+            name="driftmend-profiler",
+            daemon=True,
+            args=(child, settings, options, baseline.serialize(), partitions),
+        )
+        self._proc.start()
+        child.close()
+        self.depth = depth
+        self.version = baseline.version
+        self._pending: deque[Any] = deque()
+
+    def set_baseline(self, baseline: Baseline) -> None:
+        if baseline.version != self.version:
+            self._conn.send(("baseline", baseline.serialize()))
+            self.version = baseline.version
+
+    def submit(self, raw: RawBatch, token: Any) -> list[tuple[Any, Stats]]:
+        """Hand over a batch; returns (token, stats) of the batches now acknowledged."""
+        self._conn.send(("batch", raw))
+        self._pending.append(token)
+        done = []
+        while len(self._pending) > self.depth:
+            done.append((self._pending.popleft(), self._ack()))
+        return done
+
+    def drain(self) -> list[tuple[Any, Stats]]:
+        done = []
+        while self._pending:
+            done.append((self._pending.popleft(), self._ack()))
+        return done
+
+    def command(self, kind: str, payload: Any = None) -> Stats:
+        """Run idle/revoke/stop after every pending batch (call ``drain`` first)."""
+        self._conn.send((kind, payload))
+        return self._ack()
+
+    def _ack(self) -> Stats:
+        try:
+            kind, payload = self._conn.recv()
+        except EOFError as exc:
+            raise DriftmendError("the profiler process died") from exc
+        if kind == "error":
+            raise DriftmendError(f"profiler failed: {payload}")
+        stats: Stats = payload
+        return stats
+
+    def close(self) -> None:
+        if self._proc.is_alive():
+            with contextlib.suppress(DriftmendError, OSError, BrokenPipeError):
+                self.command("stop")
+            self._proc.join(30)
+        if self._proc.is_alive():
+            self._proc.kill()
