@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     window_records: int | None = Field(default=None, gt=0)
     window_seconds: float | None = Field(default=None, gt=0)
     window_grace_seconds: float = Field(default=10.0, gt=0)
-    batch_size: int = Field(default=5000, gt=0)
+    batch_size: int = Field(default=10_000, gt=0)
     metrics_port: int = Field(default=9108, ge=0, le=65535)
     forward_undecodable: bool = True
     adwin_delta: float = Field(default=1e-4, gt=0, lt=1)

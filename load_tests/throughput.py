@@ -22,6 +22,7 @@ from confluent_kafka.admin import AdminClient
 from app.baseline import build_baseline
 from app.kafka.topics import TopicSpec, ensure_topics
 from app.repository import BaselineRepository
+from app.settings import load_settings
 from load_tests.data import mixed_records
 from tests.integration.harness import WorkerProcess, bootstrap, redis_url, unique
 
@@ -46,7 +47,7 @@ def fill(topic: str, values: list[bytes], partitions: int) -> None:
     producer.flush(120)
 
 
-def raw_passthrough(topic: str, total: int, batch: int = 5000) -> float:
+def raw_passthrough(topic: str, total: int, batch: int) -> float:
     """Consume -> produce -> flush -> commit, in batches, like the worker's delivery."""
     out = f"{topic}.raw"
     ensure_topics(AdminClient({"bootstrap.servers": bootstrap()}), [TopicSpec(out, 1)])
@@ -135,8 +136,10 @@ def main() -> None:
         f"{sum(map(len, values)) / len(values):.0f} bytes each, {args.partitions} partitions"
     )
     fill(topic, values, args.partitions)
-    raw = raw_passthrough(topic, args.records)
-    print(f"raw confluent-kafka passthrough: {raw:,.0f} records/s")
+    raw = raw_passthrough(topic, args.records, load_settings().batch_size)
+    print(
+        f"raw confluent-kafka passthrough (batches of {load_settings().batch_size}): {raw:,.0f} records/s"
+    )
     mine = worker_throughput(topic, args.records, records, args.window)
     print(f"driftmend worker (forward + decode + profile): {mine:,.0f} records/s")
     print(f"ratio worker/raw: {mine / raw:.2f}")
