@@ -136,10 +136,9 @@ def main() -> None:
         f"{sum(map(len, values)) / len(values):.0f} bytes each, {args.partitions} partitions"
     )
     fill(topic, values, args.partitions)
-    raw = raw_passthrough(topic, args.records, load_settings().batch_size)
-    print(
-        f"raw confluent-kafka passthrough (batches of {load_settings().batch_size}): {raw:,.0f} records/s"
-    )
+    batch = load_settings().batch_size
+    raw = raw_passthrough(topic, args.records, batch)
+    print(f"raw confluent-kafka passthrough (batches of {batch}): {raw:,.0f} records/s")
     mine = worker_throughput(topic, args.records, records, args.window)
     print(f"driftmend worker (forward + decode + profile): {mine:,.0f} records/s")
     print(f"ratio worker/raw: {mine / raw:.2f}")
