@@ -1,0 +1,64 @@
+"""The baseline commands against the real Redis (and Kafka for --from-topic)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pandas as pd
+
+from tests.conftest import make_records
+from tests.integration.harness import ROOT, bootstrap, create_topic, produce, redis_url, unique
+
+
+def driftmend(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap(), "REDIS_URL": redis_url()}
+    return subprocess.run([sys.executable, "-m", "app.cli.main", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_create_from_file_then_show_json(tmp_path: Path) -> None:
+    feed = unique("cli")
+    pd.DataFrame(make_records(np.random.default_rng(0), 2_000)).to_parquet(tmp_path / "s.parquet")
+    first = driftmend("baseline", "create", "--feed", feed, "--from-file",
+                      str(tmp_path / "s.parquet"), "--json")
+    assert first.returncode == 0, first.stderr
+    assert orjson.loads(first.stdout) == {"feed": feed, "version": 1, "records": 2_000}
+    again = driftmend("baseline", "create", "--feed", feed, "--from-file",
+                      str(tmp_path / "s.parquet"))
+    assert again.returncode == 0 and "v2" in again.stdout
+    shown = driftmend("baseline", "show", "--feed", feed, "--json")
+    assert shown.returncode == 0, shown.stderr
+    doc = orjson.loads(shown.stdout)
+    assert doc["version"] == 2 and doc["records"] == 2_000
+    fields = {f["name"]: f for f in doc["fields"]}
+    assert fields["category"]["kind"] == "categorical"
+    assert fields["x"]["kind"] == "continuous" and abs(fields["x"]["median"]) < 0.2
+    assert doc["tolerances"]["defaults"]["distribution"] == {"low": 0.1, "medium": 0.25,
+                                                              "high": 0.5}
+    table = driftmend("baseline", "show", "--feed", feed, "--version", "1")
+    assert table.returncode == 0 and "category" in table.stdout
+
+
+def test_create_from_topic_sample() -> None:
+    feed, topic = unique("cli-topic"), unique("cli-topic-in")
+    create_topic(topic, 2)
+    rows = make_records(np.random.default_rng(1), 3_000)
+    produce(topic, ((None, orjson.dumps(r), None, i % 2) for i, r in enumerate(rows)))
+    done = driftmend("baseline", "create", "--feed", feed, "--from-topic", topic, "--sample",
+                     "1000", "--json")
+    assert done.returncode == 0, done.stderr
+    assert orjson.loads(done.stdout)["records"] == 1_000
+
+
+def test_errors_are_one_clear_line() -> None:
+    missing = driftmend("baseline", "show", "--feed", unique("nobody"))
+    assert missing.returncode == 1
+    assert missing.stderr.strip().count("\n") == 0
+    assert "no baseline for feed" in missing.stderr
+    both = driftmend("baseline", "create", "--feed", "x")
+    assert both.returncode == 1 and "exactly one of --from-file and --from-topic" in both.stderr
