@@ -11,12 +11,14 @@ import pytest
 from app.errors import DataSourceError
 from app.sources import read_file
 
-FRAME = pd.DataFrame({
-    "n": [1, 2, 3],
-    "x": [0.5, None, 2.5],
-    "s": ["a", "b", None],
-    "t": pd.to_datetime(["2013-01-01 05:00", "2013-01-01 06:00", "2013-01-02 07:00"], utc=True),
-})
+FRAME = pd.DataFrame(
+    {
+        "n": [1, 2, 3],
+        "x": [0.5, None, 2.5],
+        "s": ["a", "b", None],
+        "t": pd.to_datetime(["2013-01-01 05:00", "2013-01-01 06:00", "2013-01-02 07:00"], utc=True),
+    }
+)
 
 
 def test_csv_jsonl_parquet_agree(tmp_path: Path) -> None:

@@ -35,15 +35,22 @@ class DriftReport:
 class Analyzer:
     """Holds one detector per (field, characteristic) built against one baseline."""
 
-    def __init__(self, baseline: Baseline) -> None:
+    def __init__(self, baseline: Baseline, window_alpha: float = 0.01) -> None:
+        """``window_alpha``: the false-alarm rate per window on unchanged data, shared out
+        over every (field, detector) test (Bonferroni)."""
         self.baseline = baseline
+        pairs = [
+            (spec, cls)
+            for spec in baseline.schema.fields
+            for cls in WINDOW_DETECTORS
+            if cls.applies(spec)
+        ]
+        alpha = window_alpha / max(len(pairs), 1)
         self._detectors: list[WindowDetector] = []
-        for spec in baseline.schema.fields:
+        for spec, cls in pairs:
             reference = baseline.profile.fields.get(spec.name, FieldProfile())
-            for cls in WINDOW_DETECTORS:
-                if cls.applies(spec):
-                    tol = baseline.tolerances.for_field(spec.name, cls.characteristic)
-                    self._detectors.append(cls(spec, reference, tol))
+            tol = baseline.tolerances.for_field(spec.name, cls.characteristic)
+            self._detectors.append(cls(spec, reference, tol, alpha))
 
     def analyze(self, window: WindowProfile) -> DriftReport:
         findings: list[DetectorResult] = []

@@ -8,12 +8,18 @@ from typing import Any
 from app.detectors.base import Tolerance
 from app.errors import ConfigError
 
+# low: the smallest effect worth reporting (it must also beat the window's critical value);
+# medium / high: effect sizes (PSI follows the usual 0.1 / 0.25 reading).
 DEFAULT_TOLERANCES: dict[str, Tolerance] = {
-    "distribution": Tolerance(0.1, 0.25, 0.5),  # PSI on baseline-quantile bins
-    "category_distribution": Tolerance(0.1, 0.25, 0.5),  # PSI on categories
-    "distribution_shape": Tolerance(0.1, 0.2, 0.35),  # KS statistic (and p < 0.001)
-    "null_rate": Tolerance(0.05, 0.15, 0.3),  # absolute increase of the null share
-    "new_categories": Tolerance(0.01, 0.05, 0.2),  # share of values in unseen categories
+    "distribution": Tolerance(0.005, 0.1, 0.25),  # PSI on baseline-quantile bins
+    "distribution_divergence": Tolerance(0.001, 0.0125, 0.03),  # Jensen-Shannon (nats)
+    "distribution_shape": Tolerance(0.02, 0.1, 0.2),  # KS statistic
+    "distribution_distance": Tolerance(0.03, 0.25, 0.5),  # Wasserstein-1 / baseline spread
+    "category_distribution": Tolerance(0.005, 0.1, 0.25),  # PSI on categories
+    "category_frequencies": Tolerance(0.02, 0.1, 0.3),  # Cohen's w (chi-square test)
+    "length": Tolerance(0.02, 0.1, 0.3),  # KS of string lengths
+    "null_rate": Tolerance(0.01, 0.05, 0.2),  # absolute increase of the null share
+    "new_categories": Tolerance(0.001, 0.05, 0.2),  # share of values in unseen categories
     "type": Tolerance(0.001, 0.01, 0.1),  # share of values of a type the schema rejects
     "stream_change": Tolerance(2, 5, 10),  # ADWIN alarms within the window
     "unknown_field": Tolerance(0.001, 0.5, 1.01),  # share of records with a new field

@@ -3,15 +3,22 @@
 from app.detectors.adwin import AdwinAlarms, AdwinMonitor
 from app.detectors.base import DetectorResult, Severity, Tolerance, WindowDetector
 from app.detectors.categories import NewCategories
-from app.detectors.ks import KolmogorovSmirnov
+from app.detectors.chisquare import ChiSquare
+from app.detectors.js import JensenShannon
+from app.detectors.ks import KolmogorovSmirnov, StringLength
 from app.detectors.nulls import NullRate
 from app.detectors.psi import CategoricalPSI, NumericPSI
 from app.detectors.types import TypeMismatch
+from app.detectors.wasserstein import Wasserstein
 
 WINDOW_DETECTORS: tuple[type[WindowDetector], ...] = (
     NumericPSI,
-    CategoricalPSI,
+    JensenShannon,
     KolmogorovSmirnov,
+    Wasserstein,
+    CategoricalPSI,
+    ChiSquare,
+    StringLength,
     NullRate,
     NewCategories,
     TypeMismatch,
@@ -23,13 +30,17 @@ __all__ = [
     "AdwinAlarms",
     "AdwinMonitor",
     "CategoricalPSI",
+    "ChiSquare",
     "DetectorResult",
+    "JensenShannon",
     "KolmogorovSmirnov",
     "NewCategories",
     "NullRate",
     "NumericPSI",
     "Severity",
+    "StringLength",
     "Tolerance",
     "TypeMismatch",
+    "Wasserstein",
     "WindowDetector",
 ]

@@ -48,7 +48,8 @@ class AdwinAlarms(WindowDetector):
     def applies(cls, spec: FieldSpec) -> bool:
         return spec.kind == "continuous"
 
-    def _measure(self, window: FieldProfile) -> tuple[float, bool, str, str] | None:
+    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
         if window.numeric_count < self.min_count:
             return None
-        return float(window.adwin_alarms), True, "0", str(window.adwin_alarms)
+        # ADWIN's own confidence (delta) already guards each alarm
+        return float(window.adwin_alarms), 0.0, "0", str(window.adwin_alarms)

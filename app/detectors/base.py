@@ -3,6 +3,12 @@
 A window detector is constructed once per (field, baseline) and then ``update``-d with each
 window's profile of that field; ``update`` returns the :class:`DetectorResult` (also kept as
 ``result``), or ``None`` when the window holds too little data to judge.
+
+A change is reported when the statistic exceeds both its *critical value* — what sampling
+noise (and sketch error) alone reaches with probability ``alpha`` at this window's and the
+baseline's sizes — and the tolerance's ``low`` threshold; ``medium`` and ``high`` grade the
+effect size. Thresholds therefore follow the window size: no alarms from noise in small
+windows, no alarms from negligible effects in huge ones.
 """
 
 from __future__ import annotations
@@ -72,10 +78,13 @@ class WindowDetector(ABC):
     statistic: ClassVar[str]
     min_count: ClassVar[int] = 30
 
-    def __init__(self, spec: FieldSpec, baseline: FieldProfile, tolerance: Tolerance) -> None:
+    def __init__(
+        self, spec: FieldSpec, baseline: FieldProfile, tolerance: Tolerance, alpha: float = 1e-3
+    ) -> None:
         self.spec = spec
         self.baseline = baseline
         self.tolerance = tolerance
+        self.alpha = alpha
         self.result: DetectorResult | None = None
 
     @classmethod
@@ -84,22 +93,23 @@ class WindowDetector(ABC):
         """Whether this detector measures fields like ``spec``."""
 
     @abstractmethod
-    def _measure(self, window: FieldProfile) -> tuple[float, bool, str, str] | None:
-        """(statistic, significant, baseline summary, current summary) or None."""
+    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
+        """(statistic, critical value, baseline summary, current summary) or None."""
 
     def update(self, window: FieldProfile) -> DetectorResult | None:
         measured = self._measure(window)
         if measured is None:
             self.result = None
             return None
-        value, significant, base, cur = measured
-        severity = self.tolerance.severity(value) if significant else None
+        value, critical, base, cur = measured
+        threshold = max(self.tolerance.low, critical)
+        severity = self.tolerance.severity(value) if value > critical else None
         self.result = DetectorResult(
             field=self.spec.name,
             characteristic=self.characteristic,
             statistic=self.statistic,
             value=value,
-            threshold=self.tolerance.low,
+            threshold=threshold,
             drifted=severity is not None,
             severity=severity,
             score=self.tolerance.score(value) if severity is not None else 0.0,
@@ -107,3 +117,8 @@ class WindowDetector(ABC):
             current=cur,
         )
         return self.result
+
+
+def effective_size(n: float, m: float) -> float:
+    """The effective sample size n*m/(n+m) of a two-sample comparison."""
+    return n * m / (n + m) if n > 0 and m > 0 else 0.0

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
+from scipy.stats import norm
+
 from app.detectors.base import WindowDetector
 from app.profile.field import FieldProfile
 from app.schema.model import FieldSpec
@@ -17,12 +21,17 @@ class NewCategories(WindowDetector):
     def applies(cls, spec: FieldSpec) -> bool:
         return spec.kind == "categorical"
 
-    def _measure(self, window: FieldProfile) -> tuple[float, bool, str, str] | None:
+    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
         if window.items is None or window.items.total_weight < self.min_count:
             return None
+        n = float(window.items.total_weight)
+        base_total = 0.0 if self.baseline.items is None else float(self.baseline.items.total_weight)
+        # categories too rare to show up in the baseline sample ("rule of three" bound)
+        p0 = min(3.0 / base_total, 1.0) if base_total else 1.0
+        critical = p0 + float(norm.isf(self.alpha)) * math.sqrt(p0 * (1 - p0) / n)
         known = self.baseline.category_counts()
         current = window.category_counts()
         unseen = {k: v for k, v in current.items() if k not in known}
-        share = sum(unseen.values()) / float(window.items.total_weight)
+        share = sum(unseen.values()) / n
         top = sorted(unseen, key=lambda k: -unseen[k])[:SHOWN]
-        return share, True, f"{len(known)} categories", "new: " + ", ".join(top)
+        return share, critical, f"{len(known)} categories", "new: " + ", ".join(top)

@@ -1,30 +1,32 @@
-"""Two-sample Kolmogorov-Smirnov statistic computed from two KLL quantile sketches."""
+"""Two-sample Kolmogorov-Smirnov statistic computed from two KLL quantile sketches.
+
+Critical value: the Kolmogorov limit distribution at the effective size, plus the two
+sketches' normalized rank errors (what the sketches alone can make up).
+"""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from scipy.stats import kstwo, kstwobign
 
-from app.detectors.base import WindowDetector
+from app.detectors.base import WindowDetector, effective_size
 from app.profile.field import FieldProfile
 from app.schema.model import FieldSpec
 
 GRID = 256
-ALPHA = 1e-3
+EXACT_UP_TO = 500
 
 
-def ks_from_sketches(a: object, b: object) -> float:
+def ks_from_sketches(a: Any, b: Any) -> float:
     """sup |F_a(x) - F_b(x)| over the union of both sketches' quantile grids."""
     ranks = np.linspace(0.0, 1.0, GRID)
-    points = np.unique(np.concatenate([a.get_quantiles(ranks), b.get_quantiles(ranks)]))  # type: ignore[attr-defined]
-    fa = np.asarray(a.get_cdf(points.tolist()))[:-1]  # type: ignore[attr-defined]
-    fb = np.asarray(b.get_cdf(points.tolist()))[:-1]  # type: ignore[attr-defined]
+    points = np.unique(np.concatenate([a.get_quantiles(ranks), b.get_quantiles(ranks)]))
+    fa = np.asarray(a.get_cdf(points.tolist()))[:-1]
+    fb = np.asarray(b.get_cdf(points.tolist()))[:-1]
     return float(np.max(np.abs(fa - fb)))
-
-
-EXACT_UP_TO = 500
 
 
 def ks_pvalue(d: float, n: int, m: int) -> float:
@@ -36,6 +38,17 @@ def ks_pvalue(d: float, n: int, m: int) -> float:
     return float(kstwobign.sf(d * math.sqrt(effective)))
 
 
+def ks_critical(alpha: float, a: Any, b: Any) -> float:
+    n_eff = effective_size(float(a.n), float(b.n))
+    sketch_error = a.normalized_rank_error(False) + b.normalized_rank_error(False)
+    return float(kstwobign.isf(alpha)) / math.sqrt(n_eff) + float(sketch_error)
+
+
+def quartiles(sketch: Any) -> str:
+    q = sketch.get_quantiles([0.25, 0.5, 0.75])
+    return f"p25={q[0]:.4g} p50={q[1]:.4g} p75={q[2]:.4g}"
+
+
 class KolmogorovSmirnov(WindowDetector):
     characteristic = "distribution_shape"
     statistic = "ks"
@@ -44,15 +57,35 @@ class KolmogorovSmirnov(WindowDetector):
     def applies(cls, spec: FieldSpec) -> bool:
         return spec.kind == "continuous"
 
-    def _measure(self, window: FieldProfile) -> tuple[float, bool, str, str] | None:
+    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
         base, cur = self.baseline.numbers, window.numbers
         if base is None or cur is None or cur.n < self.min_count:
             return None
-        d = ks_from_sketches(base, cur)
-        significant = ks_pvalue(d, int(base.n), int(cur.n)) < ALPHA
-        return d, significant, _median(base), _median(cur)
+        return (
+            ks_from_sketches(base, cur),
+            ks_critical(self.alpha, base, cur),
+            quartiles(base),
+            quartiles(cur),
+        )
 
 
-def _median(sketch: object) -> str:
-    q = sketch.get_quantiles([0.25, 0.5, 0.75])  # type: ignore[attr-defined]
-    return f"p25={q[0]:.4g} p50={q[1]:.4g} p75={q[2]:.4g}"
+class StringLength(WindowDetector):
+    """KS between the baseline's and the window's string-length distributions."""
+
+    characteristic = "length"
+    statistic = "ks"
+
+    @classmethod
+    def applies(cls, spec: FieldSpec) -> bool:
+        return spec.type == "string"
+
+    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
+        base, cur = self.baseline.lengths, window.lengths
+        if base is None or cur is None or cur.n < self.min_count:
+            return None
+        return (
+            ks_from_sketches(base, cur),
+            ks_critical(self.alpha, base, cur),
+            quartiles(base),
+            quartiles(cur),
+        )

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import math
 
+from scipy.stats import norm
+
 from app.detectors.base import WindowDetector
 from app.profile.field import FieldProfile
 from app.schema.model import FieldSpec
-
-Z_CRITICAL = 3.29  # two-sided alpha = 0.001
-
-
-def two_proportion_z(x1: int, n1: int, x2: int, n2: int) -> float:
-    pooled = (x1 + x2) / (n1 + n2)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    if se == 0:
-        return 0.0 if x1 / n1 == x2 / n2 else math.inf
-    return (x2 / n2 - x1 / n1) / se
 
 
 class NullRate(WindowDetector):
@@ -27,10 +19,12 @@ class NullRate(WindowDetector):
     def applies(cls, spec: FieldSpec) -> bool:
         return True
 
-    def _measure(self, window: FieldProfile) -> tuple[float, bool, str, str] | None:
+    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
         b, w = self.baseline, window
         if w.count < self.min_count or b.count == 0:
             return None
-        z = two_proportion_z(b.nulls, b.count, w.nulls, w.count)
+        pooled = (b.nulls + w.nulls) / (b.count + w.count)
+        se = math.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / b.count + 1 / w.count))
+        critical = float(norm.isf(self.alpha)) * se  # one-sided: more nulls
         increase = w.null_rate - b.null_rate
-        return increase, z > Z_CRITICAL, f"{b.null_rate:.4f}", f"{w.null_rate:.4f}"
+        return increase, critical, f"{b.null_rate:.4f}", f"{w.null_rate:.4f}"

@@ -1,10 +1,15 @@
-"""Population Stability Index on baseline-quantile bins (numeric) or categories."""
+"""Population Stability Index on baseline-quantile bins (numeric) or categories.
+
+Under no change, ``n_eff * PSI`` is approximately chi-square with (bins - 1) degrees of
+freedom (PSI is the symmetrized Kullback-Leibler divergence, ~ the chi-square distance).
+"""
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import chi2
 
-from app.detectors.base import WindowDetector
+from app.detectors.base import WindowDetector, effective_size
 from app.profile.field import FieldProfile
 from app.schema.model import FieldSpec
 
@@ -20,8 +25,19 @@ def psi(expected: np.ndarray, actual: np.ndarray) -> float:
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def _fmt(p: np.ndarray) -> str:
-    return "[" + ", ".join(f"{x:.3f}" for x in p / max(p.sum(), 1)) + "]"
+def chi2_critical(alpha: float, bins: int, n_eff: float, scale: float = 1.0) -> float:
+    """Critical value of a divergence with ``scale * n_eff * D ~ chi2(bins - 1)``."""
+    if n_eff <= 0 or bins < 2:
+        return float("inf")
+    return float(chi2.isf(alpha, bins - 1)) / (scale * n_eff)
+
+
+def fmt_shares(counts: np.ndarray) -> str:
+    return "[" + ", ".join(f"{x:.3f}" for x in counts / max(counts.sum(), 1)) + "]"
+
+
+def live_bins(expected: np.ndarray, actual: np.ndarray) -> int:
+    return int(np.count_nonzero((expected > 0) | (actual > 0)))
 
 
 class NumericPSI(WindowDetector):
@@ -32,11 +48,20 @@ class NumericPSI(WindowDetector):
     def applies(cls, spec: FieldSpec) -> bool:
         return spec.kind == "continuous"
 
-    def _measure(self, window: FieldProfile) -> tuple[float, bool, str, str] | None:
+    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
         base, cur = self.baseline.hist, window.hist
         if base is None or cur is None or cur.sum() < self.min_count:
             return None
-        return psi(base.astype(float), cur.astype(float)), True, _fmt(base), _fmt(cur)
+        if window.edges != self.baseline.edges:
+            return None  # profiled against another baseline version's bins
+        n_eff = effective_size(float(base.sum()), float(cur.sum()))
+        critical = chi2_critical(self.alpha, live_bins(base, cur), n_eff)
+        return (
+            psi(base.astype(float), cur.astype(float)),
+            critical,
+            fmt_shares(base),
+            fmt_shares(cur),
+        )
 
 
 class CategoricalPSI(WindowDetector):
@@ -46,25 +71,27 @@ class CategoricalPSI(WindowDetector):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         counts = self.baseline.category_counts()
-        top = sorted(counts, key=lambda k: -counts[k])[:MAX_CATEGORIES]
-        self._categories = top
-        self._expected = self._vector(counts, _categorical_total(self.baseline))
+        self.categories = sorted(counts, key=lambda k: -counts[k])[:MAX_CATEGORIES]
+        self.expected = self.vector(counts, categorical_total(self.baseline))
 
     @classmethod
     def applies(cls, spec: FieldSpec) -> bool:
         return spec.kind == "categorical"
 
-    def _vector(self, counts: dict[str, float], total: float) -> np.ndarray:
-        known = [counts.get(c, 0.0) for c in self._categories]
+    def vector(self, counts: dict[str, float], total: float) -> np.ndarray:
+        """Counts of the baseline's top categories, then everything else."""
+        known = [counts.get(c, 0.0) for c in self.categories]
         return np.asarray([*known, max(total - sum(known), 0.0)], dtype=float)
 
-    def _measure(self, window: FieldProfile) -> tuple[float, bool, str, str] | None:
-        total = _categorical_total(window)
-        if total < self.min_count or not self._categories:
+    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
+        total = categorical_total(window)
+        if total < self.min_count or not self.categories:
             return None
-        actual = self._vector(window.category_counts(), total)
-        return psi(self._expected, actual), True, _fmt(self._expected), _fmt(actual)
+        actual = self.vector(window.category_counts(), total)
+        n_eff = effective_size(float(self.expected.sum()), total)
+        critical = chi2_critical(self.alpha, live_bins(self.expected, actual), n_eff)
+        return psi(self.expected, actual), critical, fmt_shares(self.expected), fmt_shares(actual)
 
 
-def _categorical_total(fp: FieldProfile) -> float:
+def categorical_total(fp: FieldProfile) -> float:
     return 0.0 if fp.items is None else float(fp.items.total_weight)

@@ -16,11 +16,11 @@ class TypeMismatch(WindowDetector):
     def applies(cls, spec: FieldSpec) -> bool:
         return True
 
-    def _measure(self, window: FieldProfile) -> tuple[float, bool, str, str] | None:
+    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
         non_null = window.non_null
         if non_null < self.min_count:
             return None
         wrong = {t: n for t, n in window.types.items() if t != "null" and not self.spec.accepts(t)}
         share = sum(wrong.values()) / non_null
         seen = ", ".join(f"{t}={n}" for t, n in sorted(window.types.items()))
-        return share, True, self.spec.type, seen
+        return share, 0.0, self.spec.type, seen  # no sampling noise: any wrong type counts

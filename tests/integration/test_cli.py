@@ -17,19 +17,28 @@ from tests.integration.harness import ROOT, bootstrap, create_topic, produce, re
 
 def driftmend(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap(), "REDIS_URL": redis_url()}
-    return subprocess.run([sys.executable, "-m", "app.cli.main", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli.main", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_create_from_file_then_show_json(tmp_path: Path) -> None:
     feed = unique("cli")
     pd.DataFrame(make_records(np.random.default_rng(0), 2_000)).to_parquet(tmp_path / "s.parquet")
-    first = driftmend("baseline", "create", "--feed", feed, "--from-file",
-                      str(tmp_path / "s.parquet"), "--json")
+    first = driftmend(
+        "baseline", "create", "--feed", feed, "--from-file", str(tmp_path / "s.parquet"), "--json"
+    )
     assert first.returncode == 0, first.stderr
     assert orjson.loads(first.stdout) == {"feed": feed, "version": 1, "records": 2_000}
-    again = driftmend("baseline", "create", "--feed", feed, "--from-file",
-                      str(tmp_path / "s.parquet"))
+    again = driftmend(
+        "baseline", "create", "--feed", feed, "--from-file", str(tmp_path / "s.parquet")
+    )
     assert again.returncode == 0 and "v2" in again.stdout
     shown = driftmend("baseline", "show", "--feed", feed, "--json")
     assert shown.returncode == 0, shown.stderr
@@ -38,8 +47,11 @@ def test_create_from_file_then_show_json(tmp_path: Path) -> None:
     fields = {f["name"]: f for f in doc["fields"]}
     assert fields["category"]["kind"] == "categorical"
     assert fields["x"]["kind"] == "continuous" and abs(fields["x"]["median"]) < 0.2
-    assert doc["tolerances"]["defaults"]["distribution"] == {"low": 0.1, "medium": 0.25,
-                                                              "high": 0.5}
+    assert doc["tolerances"]["defaults"]["distribution"] == {
+        "low": 0.1,
+        "medium": 0.25,
+        "high": 0.5,
+    }
     table = driftmend("baseline", "show", "--feed", feed, "--version", "1")
     assert table.returncode == 0 and "category" in table.stdout
 
@@ -49,8 +61,9 @@ def test_create_from_topic_sample() -> None:
     create_topic(topic, 2)
     rows = make_records(np.random.default_rng(1), 3_000)
     produce(topic, ((None, orjson.dumps(r), None, i % 2) for i, r in enumerate(rows)))
-    done = driftmend("baseline", "create", "--feed", feed, "--from-topic", topic, "--sample",
-                     "1000", "--json")
+    done = driftmend(
+        "baseline", "create", "--feed", feed, "--from-topic", topic, "--sample", "1000", "--json"
+    )
     assert done.returncode == 0, done.stderr
     assert orjson.loads(done.stdout)["records"] == 1_000
 

@@ -1,0 +1,43 @@
+"""Two-sample chi-square test of category frequencies (unseen categories included).
+
+The contingency table is baseline vs window over the baseline's top categories, 'other'
+and 'unseen'; significance from its p-value, effect size as Cohen's w of the window's
+shares against the baseline's (independent of both sample sizes).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.stats import chi2_contingency
+
+from app.detectors.psi import CategoricalPSI, categorical_total, fmt_shares
+from app.profile.field import FieldProfile
+
+
+class ChiSquare(CategoricalPSI):
+    characteristic = "category_frequencies"
+    statistic = "cohens_w"
+
+    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
+        total = categorical_total(window)
+        if total < self.min_count or not self.categories:
+            return None
+        counts = window.category_counts()
+        actual = self.vector(counts, total)
+        known = set(self.baseline.category_counts())
+        unseen = sum(v for k, v in counts.items() if k not in known)
+        actual[-1] -= min(unseen, actual[-1])
+        table = np.vstack([np.append(self.expected, 0.0), np.append(actual, unseen)])
+        table = table[:, table.sum(axis=0) > 0]
+        if table.shape[1] < 2:
+            return None
+        p_value = float(chi2_contingency(table, correction=False)[1])
+        p = table[0] / table[0].sum()
+        q = table[1] / table[1].sum()
+        floor = 0.5 / table[0].sum()  # an unseen category still counts against the baseline
+        w = math.sqrt(float(np.sum((q - p) ** 2 / np.maximum(p, floor))))
+        # significant <=> p < alpha: report the critical effect as 0 or infinity accordingly
+        critical = 0.0 if p_value < self.alpha else math.inf
+        return w, critical, fmt_shares(table[0]), fmt_shares(table[1])
