@@ -11,6 +11,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from app.analysis import DEFAULT_TOLERANCES
 from tests.conftest import make_records
 from tests.integration.harness import ROOT, bootstrap, create_topic, produce, redis_url, unique
 
@@ -47,10 +48,11 @@ def test_create_from_file_then_show_json(tmp_path: Path) -> None:
     fields = {f["name"]: f for f in doc["fields"]}
     assert fields["category"]["kind"] == "categorical"
     assert fields["x"]["kind"] == "continuous" and abs(fields["x"]["median"]) < 0.2
+    default = DEFAULT_TOLERANCES["distribution"]
     assert doc["tolerances"]["defaults"]["distribution"] == {
-        "low": 0.1,
-        "medium": 0.25,
-        "high": 0.5,
+        "low": default.low,
+        "medium": default.medium,
+        "high": default.high,
     }
     table = driftmend("baseline", "show", "--feed", feed, "--version", "1")
     assert table.returncode == 0 and "category" in table.stdout
