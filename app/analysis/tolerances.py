@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from app.detectors.base import Tolerance
 from app.errors import ConfigError
@@ -56,9 +60,45 @@ class Tolerances:
                 f: {k: Tolerance(**v) for k, v in c.items()}
                 for f, c in data.get("fields", {}).items()
             }
-        except TypeError as exc:
-            raise ConfigError(f"malformed tolerances: {exc}") from exc
+        except (TypeError, AttributeError) as exc:
+            raise ConfigError(
+                f"malformed tolerances (each needs low, medium, high): {exc}"
+            ) from exc
         return cls(defaults, fields)
+
+
+def load_overrides(path: Path, fields: Iterable[str]) -> dict[str, Any]:
+    """Read a tolerance file and check its names: ``{defaults: {characteristic: {low, medium,
+    high}}, fields: {field: {characteristic: {...}}}}``."""
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read tolerances from {path}: {exc}") from exc
+    if not isinstance(raw, dict) or set(raw) - {"defaults", "fields"}:
+        raise ConfigError(f"{path}: top-level keys must be 'defaults' and/or 'fields'")
+    known_fields = set(fields)
+    sections = [("defaults", raw.get("defaults") or {})]
+    for name, chars in (raw.get("fields") or {}).items():
+        if name not in known_fields:
+            raise ConfigError(f"{path}: field {name!r} is not in the baseline's schema")
+        sections.append((f"fields.{name}", chars or {}))
+    for where, chars in sections:
+        for characteristic in chars:
+            if characteristic not in DEFAULT_TOLERANCES:
+                raise ConfigError(
+                    f"{path}: unknown characteristic {characteristic!r} in {where}; known: "
+                    + ", ".join(sorted(DEFAULT_TOLERANCES))
+                )
+    return raw
+
+
+def apply_overrides(current: Tolerances, overrides: dict[str, Any]) -> Tolerances:
+    """Tolerances with the overrides laid over ``current`` (thresholds given in full)."""
+    data = current.to_dict()
+    data["defaults"].update(overrides.get("defaults") or {})
+    for name, chars in (overrides.get("fields") or {}).items():
+        data["fields"].setdefault(name, {}).update(chars or {})
+    return Tolerances.from_dict(data)
 
 
 def _tol(t: Tolerance) -> dict[str, float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from app.analysis.tolerances import Tolerances, apply_overrides, load_overrides
 from app.baseline.build import build_baseline
 from app.cli import common
 from app.errors import ConfigError
@@ -29,6 +31,9 @@ def create(
     avro_schema: Annotated[Path | None, typer.Option(help="Writer schema (.avsc)")] = None,
     registry_url: Annotated[str | None, typer.Option(help="Schema registry URL")] = None,
     registry_dir: Annotated[Path | None, typer.Option(help="Folder of <id>.avsc")] = None,
+    tolerances_file: Annotated[
+        Path | None, typer.Option("--tolerances", help="YAML overrides of the thresholds")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Infer schema and profile from sample data; store them as the feed's next version."""
@@ -42,7 +47,11 @@ def create(
         codec = common.codec(fmt, avro_schema, registry_url, registry_dir)
         records = read_topic(cfg.kafka_config(), from_topic, codec, sample)
         source = f"topic:{from_topic}"
-    stored = common.repository(cfg).save(build_baseline(feed, records, source))
+    baseline = build_baseline(feed, records, source)
+    if tolerances_file is not None:
+        overrides = load_overrides(tolerances_file, baseline.schema.names)
+        baseline = replace(baseline, tolerances=apply_overrides(Tolerances(), overrides))
+    stored = common.repository(cfg).save(baseline)
     if as_json:
         print(
             orjson.dumps(
@@ -88,4 +97,36 @@ def show(
             str(row.get("distinct", "")),
             shown,
         )
+    Console().print(table)
+
+
+@cli.command()
+def tolerances(
+    feed: Annotated[str, typer.Option(help="Feed name")],
+    set_file: Annotated[
+        Path | None,
+        typer.Option("--set", help="YAML with defaults/fields overrides; stores a new version"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Show the tolerance thresholds per characteristic (and per-field overrides), or set them."""
+    repo = common.repository(common.settings())
+    baseline = repo.get(feed)
+    if set_file is not None:
+        overrides = load_overrides(set_file, baseline.schema.names)
+        baseline = repo.save(
+            replace(baseline, tolerances=apply_overrides(baseline.tolerances, overrides))
+        )
+    data = baseline.tolerances.to_dict()
+    if as_json:
+        print(orjson.dumps({"feed": feed, "version": baseline.version, **data}).decode())
+        return
+    table = Table(title=f"{feed} tolerances (baseline v{baseline.version})")
+    for col in ("field", "characteristic", "low", "medium", "high"):
+        table.add_column(col)
+    for name, tol in sorted(data["defaults"].items()):
+        table.add_row("*", name, str(tol["low"]), str(tol["medium"]), str(tol["high"]))
+    for field_name, chars in sorted(data["fields"].items()):
+        for name, tol in sorted(chars.items()):
+            table.add_row(field_name, name, str(tol["low"]), str(tol["medium"]), str(tol["high"]))
     Console().print(table)

@@ -77,3 +77,31 @@ def test_errors_are_one_clear_line() -> None:
     assert "no baseline for feed" in missing.stderr
     both = driftmend("baseline", "create", "--feed", "x")
     assert both.returncode == 1 and "exactly one of --from-file and --from-topic" in both.stderr
+
+
+def test_tolerances_show_and_set(tmp_path: Path) -> None:
+    feed = unique("cli-tol")
+    pd.DataFrame(make_records(np.random.default_rng(2), 1_000)).to_csv(
+        tmp_path / "s.csv", index=False
+    )
+    assert (
+        driftmend(
+            "baseline", "create", "--feed", feed, "--from-file", str(tmp_path / "s.csv")
+        ).returncode
+        == 0
+    )
+    (tmp_path / "t.yaml").write_text(
+        "fields:\n  amount:\n    null_rate: {low: 0.02, medium: 0.1, high: 0.3}\n"
+    )
+    done = driftmend(
+        "baseline", "tolerances", "--feed", feed, "--set", str(tmp_path / "t.yaml"), "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    doc = orjson.loads(done.stdout)
+    assert doc["version"] == 2
+    assert doc["fields"]["amount"]["null_rate"] == {"low": 0.02, "medium": 0.1, "high": 0.3}
+    shown = driftmend("baseline", "tolerances", "--feed", feed)
+    assert shown.returncode == 0 and "null_rate" in shown.stdout and "amount" in shown.stdout
+    (tmp_path / "bad.yaml").write_text("fields:\n  ghost: {}\n")
+    bad = driftmend("baseline", "tolerances", "--feed", feed, "--set", str(tmp_path / "bad.yaml"))
+    assert bad.returncode == 1 and "ghost" in bad.stderr
