@@ -63,6 +63,12 @@ class Metrics:
             ["feed", "partition"],
             registry=r,
         )
+        self.assigned_partitions = Gauge(
+            "driftmend_assigned_partitions",
+            "Input partitions this worker owns now",
+            ["feed"],
+            registry=r,
+        )
         self.baseline_version = Gauge(
             "driftmend_baseline_version",
             "Baseline version the worker compares with",

@@ -64,10 +64,11 @@ class ProfileBuilder:
         self._fields: dict[str, FieldProfile] = {}
         self.records = 0
         self.decode_errors = 0
+        self.in_order = True  # the last batch's numeric values follow record order
 
     def add(self, records: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
         """Add a batch; returns the finite numeric values per field (for stream detectors)."""
-        columns = _columns(records)
+        columns, self.in_order = _columns(records)
         self.records += len(records)
         numeric: dict[str, np.ndarray] = {}
         for name, column in columns.items():
@@ -203,9 +204,9 @@ class ProfileBuilder:
             update(item, n)
 
 
-def _columns(records: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
-    """Split records into columns; records of one shape (same keys in the same order, the
-    usual case) are transposed in C with ``zip``."""
+def _columns(records: Sequence[Mapping[str, Any]]) -> tuple[dict[str, list[Any]], bool]:
+    """Split records into columns (and whether each column keeps record order); records of
+    one shape (same keys in the same order, the usual case) are transposed in C by ``zip``."""
     shape_of = list(map(tuple, records))
     if shape_of and shape_of.count(shape_of[0]) == len(shape_of):
         return {
@@ -213,7 +214,7 @@ def _columns(records: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
             for name, values in zip(
                 shape_of[0], zip(*map(_values, records), strict=True), strict=True
             )
-        }
+        }, True
     shapes: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
     for keys, record in zip(shape_of, records, strict=True):
         group = shapes.get(keys)
@@ -229,7 +230,7 @@ def _columns(records: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
                 columns[name] = list(values)
             else:
                 column.extend(values)
-    return columns
+    return columns, len(shapes) <= 1
 
 
 def _values(record: Mapping[str, Any]) -> Any:

@@ -2,7 +2,8 @@
 
 A window is ready when every partition has closed it, or when ``grace`` seconds passed since
 its first partial arrived (idle or slow partitions). Partials of windows already decided are
-dropped and counted as late.
+dropped and counted as late. Partials are idempotent by their source (partition, offset)
+in the window-profiles topic, so a redelivery after a consumer rebalance counts once.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ REMEMBERED = 1024
 class _Pending:
     profile: WindowProfile
     closed: set[int] = field(default_factory=set)
+    sources: set[tuple[int, int]] = field(default_factory=set)
     first_seen: float = 0.0
 
 
@@ -32,20 +34,29 @@ class WindowAggregator:
         self.grace = grace_seconds
         self.clock = clock
         self.late = 0
+        self.duplicates = 0
         self._pending: dict[tuple[str, int], _Pending] = {}
         self._decided: OrderedDict[tuple[str, int], None] = OrderedDict()
 
-    def add(self, partial: WindowProfile, closed: bool) -> list[WindowProfile]:
-        """Merge a partial; ``closed``: its partitions will send nothing more for the window."""
+    def add(
+        self, partial: WindowProfile, closed: bool, source: tuple[int, int] | None = None
+    ) -> list[WindowProfile]:
+        """Merge a partial; ``closed``: its partitions will send nothing more for the window;
+        ``source``: where the partial was read (a second delivery of it is ignored)."""
         key = (partial.feed, partial.window_id)
         if key in self._decided:
             self.late += 1
             return []
         pending = self._pending.get(key)
+        if pending is not None and source is not None and source in pending.sources:
+            self.duplicates += 1
+            return []
         if pending is None:
             pending = self._pending[key] = _Pending(partial, first_seen=self.clock())
         else:
             pending.profile = pending.profile.merge(partial)
+        if source is not None:
+            pending.sources.add(source)
         if closed:
             pending.closed |= partial.partitions
         if len(pending.closed) >= self.partitions:

@@ -168,7 +168,8 @@ def create_app(
                 log.warning("dropping a malformed window profile: %s", exc)
                 continue
             closed = _header(event.headers, STATE_HEADER) in ("closed", "idle")
-            for window in aggregator.add(partial, closed):
+            source = (event.message.partition, event.message.offset)
+            for window in aggregator.add(partial, closed, source):
                 await judge.decide(window)
 
     @app.timer(1.0)  # type: ignore[untyped-decorator]

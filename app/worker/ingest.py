@@ -17,7 +17,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from app.errors import KafkaError
+from app.errors import DriftmendError, KafkaError
 from app.kafka.produce import produce_blocking
 from app.kafka.topics import TopicSpec, ensure_topics, partition_count
 from app.metrics import Metrics
@@ -101,6 +101,7 @@ class Ingest:
         )
         consumer.subscribe(
             [self.options.input_topic],
+            on_assign=self._on_assign,
             on_revoke=lambda c, parts: self._on_revoke(c, profiler, parts),
         )
         log.info(
@@ -126,9 +127,11 @@ class Ingest:
                 self._report_lag(consumer)
             self._settle(consumer, profiler)
         finally:
-            profiler.close()
-            producer.flush(30)
-            consumer.close()
+            try:
+                consumer.close()  # revokes: settles and commits through the profiler
+            finally:
+                profiler.close()
+                producer.flush(30)
 
     def _process(
         self, consumer: Consumer, producer: Producer, profiler: ProfilerClient, msgs: list[Message]
@@ -176,24 +179,42 @@ class Ingest:
     def _account(self, stats: Stats) -> None:
         self._m_dlq.inc(stats.dead_lettered)
 
-    def _commit(self, consumer: Consumer, token: tuple[list[TopicPartition], float]) -> None:
+    def _commit(
+        self,
+        consumer: Consumer,
+        token: tuple[list[TopicPartition], float],
+        asynchronous: bool = True,
+    ) -> None:
         offsets, started = token
         try:
-            consumer.commit(offsets=offsets, asynchronous=True)
+            if asynchronous:
+                consumer.commit(offsets=offsets, asynchronous=True)
+            else:
+                consumer.commit(offsets=offsets, asynchronous=False)
         except KafkaException as exc:
             log.warning("offset commit failed (records will be re-read): %s", exc)
         self._m_latency.observe(time.perf_counter() - started)
 
-    def _settle(self, consumer: Consumer, profiler: ProfilerClient) -> None:
+    def _settle(
+        self, consumer: Consumer, profiler: ProfilerClient, asynchronous: bool = True
+    ) -> None:
         for token, stats in profiler.drain():
-            self._commit(consumer, token)
+            self._commit(consumer, token, asynchronous)
             self._account(stats)
+
+    def _on_assign(self, consumer: Consumer, parts: list[TopicPartition]) -> None:
+        self.metrics.assigned_partitions.labels(self.options.feed).set(len(parts))
 
     def _on_revoke(
         self, consumer: Consumer, profiler: ProfilerClient, parts: list[TopicPartition]
     ) -> None:
-        self._settle(consumer, profiler)
-        self._account(profiler.command("revoke", [tp.partition for tp in parts]))
+        # commit synchronously: the next owner starts exactly where this worker stopped
+        try:
+            self._settle(consumer, profiler, asynchronous=False)
+            self._account(profiler.command("revoke", [tp.partition for tp in parts]))
+        except (DriftmendError, OSError) as exc:  # the profiler is gone: records re-read
+            log.warning("could not settle revoked partitions: %s", exc)
+        self.metrics.assigned_partitions.labels(self.options.feed).set(0)
 
     def _report_lag(self, consumer: Consumer) -> None:
         now = time.monotonic()

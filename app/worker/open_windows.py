@@ -3,7 +3,8 @@
 Records of one window from several partitions share one profile builder (one set of sketch
 calls per batch, not one per partition). A window closes once every partition that fed it
 has moved on to a later window; its profile is then published as a partial for the
-aggregator, naming the partitions it covers.
+aggregator, naming the partitions it covers. ADWIN runs per partition (in offset order), so
+its alarms do not depend on which worker owns which partition.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from app.detectors.adwin import AdwinMonitor
 from app.profile.builder import ProfileBuilder
@@ -21,10 +24,11 @@ NO_TIME = 2**62
 
 @dataclass
 class Batch:
-    """Decoded records of one window from one consumer batch."""
+    """Decoded records of one window from one consumer batch, with each one's partition."""
 
     window_id: int
     records: list[dict[str, Any]] = field(default_factory=list)
+    record_partitions: list[int] = field(default_factory=list)
     partitions: set[int] = field(default_factory=set)
     errors: int = 0
     lo_ms: int = NO_TIME
@@ -41,13 +45,20 @@ class _Open:
 
 class OpenWindows:
     def __init__(
-        self, feed: str, new_builder: Callable[[], ProfileBuilder], adwin: AdwinMonitor
+        self,
+        feed: str,
+        new_builder: Callable[[], ProfileBuilder],
+        new_adwin: Callable[[], AdwinMonitor],
+        streamed: Callable[[str], bool],
     ) -> None:
+        """``streamed(field)``: whether ADWIN watches the field (continuous fields)."""
         self.feed = feed
         self.new_builder = new_builder
-        self.adwin = adwin
+        self.new_adwin = new_adwin
+        self.streamed = streamed
         self._open: dict[int, _Open] = {}
         self._position: dict[int, int] = {}
+        self._adwin: dict[int, AdwinMonitor] = {}
 
     def __len__(self) -> int:
         return len(self._open)
@@ -64,10 +75,51 @@ class OpenWindows:
             self._position[p] = max(self._position.get(p, batch.window_id), batch.window_id)
         if not batch.records:
             return
-        for name, values in window.builder.add(batch.records).items():
-            alarms = self.adwin.update(name, values)
-            if alarms:
-                window.builder.add_alarms(name, alarms)
+        parts = np.asarray(batch.record_partitions)
+        records = batch.records
+        if len(batch.partitions) > 1 and np.any(parts[1:] < parts[:-1]):
+            order = np.argsort(parts, kind="stable")  # partition by partition, offset order
+            records = [records[i] for i in order]
+            parts = parts[order]
+        numeric = window.builder.add(records)
+        in_order = window.builder.in_order
+        for name, values in numeric.items():
+            if self.streamed(name):
+                for p, chunk in self._per_partition(name, values, records, parts, in_order):
+                    alarms = self._adwin_of(p).update(name, chunk)
+                    if alarms:
+                        window.builder.add_alarms(name, alarms)
+
+    @staticmethod
+    def _per_partition(
+        name: str,
+        values: np.ndarray,
+        records: list[dict[str, Any]],
+        parts: np.ndarray,
+        in_order: bool,
+    ) -> list[tuple[int, np.ndarray]]:
+        keys, starts = np.unique(parts, return_index=True)
+        if in_order and len(values) == len(records):  # one value per record, in order
+            return list(zip(keys.tolist(), np.split(values, starts[1:]), strict=True))
+        out = []
+        bounds = [*starts.tolist(), len(records)]
+        for i, p in enumerate(keys.tolist()):
+            chunk = np.fromiter(
+                (
+                    v
+                    for r in records[bounds[i] : bounds[i + 1]]
+                    if type(v := r.get(name)) in (int, float)
+                ),
+                np.float64,
+            )
+            out.append((p, chunk[np.isfinite(chunk)]))
+        return out
+
+    def _adwin_of(self, partition: int) -> AdwinMonitor:
+        monitor = self._adwin.get(partition)
+        if monitor is None:
+            monitor = self._adwin[partition] = self.new_adwin()
+        return monitor
 
     def closable(self) -> list[WindowProfile]:
         """Pop the windows every contributing partition has moved past."""
@@ -83,6 +135,7 @@ class OpenWindows:
         out = [self._pop(wid) for wid in sorted(self._open)]
         for p in partitions or ():
             self._position.pop(p, None)
+            self._adwin.pop(p, None)
         return out
 
     def _pop(self, window_id: int) -> WindowProfile:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import signal
 from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -73,8 +74,13 @@ class Profiler:
         self.windows = OpenWindows(
             options.feed,
             lambda: ProfileBuilder(self.baseline.schema, self.baseline.edges),
-            AdwinMonitor(settings.adwin_delta, settings.adwin_chunk),
+            lambda: AdwinMonitor(settings.adwin_delta, settings.adwin_chunk),
+            self._streamed,
         )
+
+    def _streamed(self, name: str) -> bool:
+        spec = self.baseline.schema.get(name)
+        return spec is not None and spec.kind == "continuous"
 
     def process(self, raw: RawBatch) -> Stats:
         stats = Stats()
@@ -96,6 +102,7 @@ class Profiler:
                 stats.dead_lettered += 1
             else:
                 batch.records.append(record)
+                batch.record_partitions.append(raw.partitions[i])
         for window in sorted(batches):
             self.windows.add(batches[window])
         stats.windows_published = self.publish(self.windows.closable(), "closed")
@@ -134,6 +141,8 @@ class Profiler:
 def _serve(
     conn: Connection, settings: Settings, options: WorkerOptions, baseline: bytes, partitions: int
 ) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     errors: list[str] = []
 
@@ -152,7 +161,10 @@ def _serve(
     )
     profiler = Profiler(settings, options, Baseline.deserialize(baseline), producer, partitions)
     while True:
-        kind, payload = conn.recv()
+        try:
+            kind, payload = conn.recv()
+        except EOFError:  # the parent is gone
+            return
         try:
             if kind == "baseline":
                 profiler.baseline = Baseline.deserialize(payload)

@@ -123,7 +123,7 @@ class WorkerProcess:
     _log_file: Any = None
 
     def start(self, tmp: Path) -> WorkerProcess:
-        self.log_path = tmp / f"worker-{self.feed}.log"
+        self.log_path = tmp / f"worker-{self.feed}-{self.port}.log"
         env = {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap(),

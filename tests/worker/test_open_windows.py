@@ -8,11 +8,24 @@ from app.worker.open_windows import Batch, OpenWindows
 
 
 def _batch(window: int, partitions: set[int], n: int) -> Batch:
-    return Batch(window, [{"x": float(i)} for i in range(n)], set(partitions), 0, 10, 20)
+    parts = sorted(partitions)
+    return Batch(
+        window,
+        [{"x": float(i)} for i in range(n)],
+        [parts[i % len(parts)] for i in range(n)],
+        set(partitions),
+        0,
+        10,
+        20,
+    )
+
+
+def _windows() -> OpenWindows:
+    return OpenWindows("f", ProfileBuilder, AdwinMonitor, lambda name: True)
 
 
 def test_window_closes_when_all_its_partitions_moved_on() -> None:
-    open_windows = OpenWindows("f", ProfileBuilder, AdwinMonitor())
+    open_windows = _windows()
     open_windows.add(_batch(0, {0, 1}, 10))
     open_windows.add(_batch(1, {0}, 5))
     assert open_windows.closable() == []  # partition 1 may still send window 0
@@ -23,8 +36,38 @@ def test_window_closes_when_all_its_partitions_moved_on() -> None:
 
 
 def test_drain_returns_everything_open_in_order() -> None:
-    open_windows = OpenWindows("f", ProfileBuilder, AdwinMonitor())
+    open_windows = _windows()
     open_windows.add(_batch(3, {2}, 4))
     open_windows.add(_batch(2, {1}, 4))
     assert [w.window_id for w in open_windows.drain([1, 2])] == [2, 3]
     assert len(open_windows) == 0
+
+
+def test_adwin_alarms_do_not_depend_on_partition_ownership() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    n = 30_000
+    values = {
+        0: np.concatenate([rng.normal(0, 1, n // 2), rng.normal(1, 1, n // 2)]),
+        1: rng.normal(0, 1, n),
+    }
+    records = []
+    for i in range(n):  # interleaved as one worker owning both partitions would see them
+        records += [({"x": float(values[0][i])}, 0), ({"x": float(values[1][i])}, 1)]
+
+    def alarms(owned: list[set[int]]) -> int:
+        total = 0
+        for parts in owned:
+            mine = [(r, p) for r, p in records if p in parts]
+            windows = _windows()
+            for start in range(0, len(mine), 5_000):
+                chunk = mine[start : start + 5_000]
+                windows.add(
+                    Batch(0, [r for r, _ in chunk], [p for _, p in chunk], {p for _, p in chunk})
+                )
+            total += sum(w.fields["x"].adwin_alarms for w in windows.drain())
+        return total
+
+    one_worker, two_workers = alarms([{0, 1}]), alarms([{0}, {1}])
+    assert one_worker == two_workers >= 1

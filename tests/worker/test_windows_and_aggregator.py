@@ -58,3 +58,11 @@ def test_revoked_partials_merge_and_late_ones_drop() -> None:
     assert window.records == 10
     assert agg.add(_partial(3, 1, 6), closed=True) == []
     assert agg.late == 1
+
+
+def test_redelivered_partials_count_once() -> None:
+    agg = WindowAggregator(partitions=2, grace_seconds=60, clock=lambda: 0.0)
+    assert agg.add(_partial(0, 0, 10), closed=True, source=(0, 17)) == []
+    assert agg.add(_partial(0, 0, 10), closed=True, source=(0, 17)) == []  # redelivery
+    [window] = agg.add(_partial(0, 1, 5), closed=True, source=(0, 18))
+    assert window.records == 15 and agg.duplicates == 1
