@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 import numpy as np
+from scipy.stats import norm
 
 from app.detectors.base import WindowDetector, effective_size
 from app.detectors.ks import quartiles
@@ -18,7 +19,8 @@ from app.profile.field import FieldProfile
 from app.schema.model import FieldSpec
 
 GRID = 256
-SIMULATIONS = 4000
+NULL_GRID = 128
+SIMULATIONS = 1000
 
 
 def scale_of(sketch: Any, std: float) -> float:
@@ -42,26 +44,23 @@ class Wasserstein(WindowDetector):
         self.ranks = (np.arange(GRID) + 0.5) / GRID
         sketch = self.baseline.numbers
         self.scale = 0.0 if sketch is None else scale_of(sketch, self.baseline.std)
-        self._null_quantile: float | None = None
+        self.null_quantile = self._simulate_null() if self.scale > 0 else float("inf")
 
     @classmethod
     def applies(cls, spec: FieldSpec) -> bool:
         return spec.kind == "continuous"
 
-    def null_quantile(self) -> float:
-        """Upper ``alpha`` quantile of integral |B(u)| dQ(u) / scale (normal tail fit)."""
-        if self._null_quantile is None:
-            rng = np.random.default_rng(0)
-            steps = rng.normal(0.0, math.sqrt(1.0 / GRID), (SIMULATIONS, GRID))
-            walks = np.cumsum(steps, axis=1)
-            bridges = walks - np.outer(walks[:, -1], self.ranks)
-            q = np.asarray(self.baseline.numbers.get_quantiles(self.ranks))
-            widths = np.gradient(q)  # dQ on the grid
-            functional = np.abs(bridges) @ widths / self.scale
-            from scipy.stats import norm
-
-            self._null_quantile = float(functional.mean() + norm.isf(self.alpha) * functional.std())
-        return self._null_quantile
+    def _simulate_null(self) -> float:
+        """Upper ``alpha`` quantile of integral |B(u)| dQ(u) / scale (normal tail fit), from
+        seeded Brownian bridges; once per detector, at construction."""
+        rng = np.random.default_rng(0)
+        ranks = (np.arange(NULL_GRID) + 0.5) / NULL_GRID
+        steps = rng.normal(0.0, math.sqrt(1.0 / NULL_GRID), (SIMULATIONS, NULL_GRID))
+        walks = np.cumsum(steps, axis=1)
+        bridges = walks - np.outer(walks[:, -1], ranks)
+        widths = np.gradient(np.asarray(self.baseline.numbers.get_quantiles(ranks)))
+        functional = np.abs(bridges) @ widths / self.scale
+        return float(functional.mean() + norm.isf(self.alpha) * functional.std())
 
     def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
         base, cur = self.baseline.numbers, window.numbers
@@ -73,5 +72,5 @@ class Wasserstein(WindowDetector):
         sketch_error = (
             base.normalized_rank_error(False) + cur.normalized_rank_error(False)
         ) * spread
-        critical = self.null_quantile() / math.sqrt(n_eff) + sketch_error
+        critical = self.null_quantile / math.sqrt(n_eff) + sketch_error
         return value, critical, quartiles(base), quartiles(cur)
