@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 
-from scipy.stats import norm
-
 from app.detectors.base import WindowDetector
+from app.detectors.quantiles import normal_isf
 from app.profile.field import FieldProfile
 from app.schema.model import FieldSpec
 
@@ -28,7 +27,7 @@ class NewCategories(WindowDetector):
         base_total = 0.0 if self.baseline.items is None else float(self.baseline.items.total_weight)
         # categories too rare to show up in the baseline sample ("rule of three" bound)
         p0 = min(3.0 / base_total, 1.0) if base_total else 1.0
-        critical = p0 + float(norm.isf(self.alpha)) * math.sqrt(p0 * (1 - p0) / n)
+        critical = p0 + normal_isf(self.alpha) * math.sqrt(p0 * (1 - p0) / n)
         known = self.baseline.category_counts()
         current = window.category_counts()
         unseen = {k: v for k, v in current.items() if k not in known}

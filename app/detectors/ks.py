@@ -13,6 +13,7 @@ import numpy as np
 from scipy.stats import kstwo, kstwobign
 
 from app.detectors.base import WindowDetector, effective_size
+from app.detectors.quantiles import kolmogorov_isf
 from app.profile.field import FieldProfile
 from app.schema.model import FieldSpec
 
@@ -41,7 +42,7 @@ def ks_pvalue(d: float, n: int, m: int) -> float:
 def ks_critical(alpha: float, a: Any, b: Any) -> float:
     n_eff = effective_size(float(a.n), float(b.n))
     sketch_error = a.normalized_rank_error(False) + b.normalized_rank_error(False)
-    return float(kstwobign.isf(alpha)) / math.sqrt(n_eff) + float(sketch_error)
+    return kolmogorov_isf(alpha) / math.sqrt(n_eff) + float(sketch_error)
 
 
 def quartiles(sketch: Any) -> str:

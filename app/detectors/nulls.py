@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 
-from scipy.stats import norm
-
 from app.detectors.base import WindowDetector
+from app.detectors.quantiles import normal_isf
 from app.profile.field import FieldProfile
 from app.schema.model import FieldSpec
 
@@ -25,6 +24,6 @@ class NullRate(WindowDetector):
             return None
         pooled = (b.nulls + w.nulls) / (b.count + w.count)
         se = math.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / b.count + 1 / w.count))
-        critical = float(norm.isf(self.alpha)) * se  # one-sided: more nulls
+        critical = normal_isf(self.alpha) * se  # one-sided: more nulls
         increase = w.null_rate - b.null_rate
         return increase, critical, f"{b.null_rate:.4f}", f"{w.null_rate:.4f}"

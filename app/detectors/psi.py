@@ -7,9 +7,9 @@ freedom (PSI is the symmetrized Kullback-Leibler divergence, ~ the chi-square di
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import chi2
 
 from app.detectors.base import WindowDetector, effective_size
+from app.detectors.quantiles import chi2_isf
 from app.profile.field import FieldProfile
 from app.schema.model import FieldSpec
 
@@ -29,7 +29,7 @@ def chi2_critical(alpha: float, bins: int, n_eff: float, scale: float = 1.0) -> 
     """Critical value of a divergence with ``scale * n_eff * D ~ chi2(bins - 1)``."""
     if n_eff <= 0 or bins < 2:
         return float("inf")
-    return float(chi2.isf(alpha, bins - 1)) / (scale * n_eff)
+    return chi2_isf(alpha, bins - 1) / (scale * n_eff)
 
 
 def fmt_shares(counts: np.ndarray) -> str:
