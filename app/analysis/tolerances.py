@@ -23,6 +23,8 @@ DEFAULT_TOLERANCES: dict[str, Tolerance] = {
     "category_frequencies": Tolerance(0.02, 0.1, 0.3),  # Cohen's w (chi-square test)
     "length": Tolerance(0.02, 0.1, 0.3),  # KS of string lengths
     "null_rate": Tolerance(0.01, 0.05, 0.2),  # absolute increase of the null share
+    "nullability": Tolerance(1e-9, 0.01, 0.1),  # null share of a field that had no nulls
+    "length_range": Tolerance(0.001, 0.01, 0.1),  # share of strings outside baseline lengths
     "new_categories": Tolerance(0.001, 0.05, 0.2),  # share of values in unseen categories
     "type": Tolerance(0.001, 0.01, 0.1),  # share of values of a type the schema rejects
     "stream_change": Tolerance(2, 5, 10),  # ADWIN alarms within the window

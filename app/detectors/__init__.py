@@ -8,6 +8,7 @@ from app.detectors.js import JensenShannon
 from app.detectors.ks import KolmogorovSmirnov, StringLength
 from app.detectors.nulls import NullRate
 from app.detectors.psi import CategoricalPSI, NumericPSI
+from app.detectors.structure import LengthRange, Nullability
 from app.detectors.types import TypeMismatch
 from app.detectors.wasserstein import Wasserstein
 
@@ -19,7 +20,9 @@ WINDOW_DETECTORS: tuple[type[WindowDetector], ...] = (
     CategoricalPSI,
     ChiSquare,
     StringLength,
+    LengthRange,
     NullRate,
+    Nullability,
     NewCategories,
     TypeMismatch,
     AdwinAlarms,
@@ -34,8 +37,10 @@ __all__ = [
     "DetectorResult",
     "JensenShannon",
     "KolmogorovSmirnov",
+    "LengthRange",
     "NewCategories",
     "NullRate",
+    "Nullability",
     "NumericPSI",
     "Severity",
     "StringLength",

@@ -72,3 +72,16 @@ def test_null_spike_and_new_categories(baseline: Baseline) -> None:
     }
     assert ("score", "null_rate") in found
     assert ("category", "new_categories") in found
+
+
+def test_nullability_and_length_range(baseline: Baseline) -> None:
+    records = make_records(np.random.default_rng(4), 3_000)
+    for i, rec in enumerate(records):
+        if i % 50 == 0:
+            rec["x"] = None  # never null in the baseline
+        if i % 10 == 0:
+            rec["id"] = rec["id"] + "-EXTENDED"  # longer than any baseline id
+    report = Analyzer(baseline).analyze(_window(baseline, records))
+    found = {(f.field, f.characteristic): f for f in report.findings}
+    assert found[("x", "nullability")].value == pytest.approx(0.02)
+    assert found[("id", "length_range")].value == pytest.approx(0.1, abs=0.03)
