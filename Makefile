@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WITH_ENV := eval "$$(scripts/services.sh env)" &&
 
-.PHONY: venv up down status test unit demo lint bench clean-state
+.PHONY: venv up down status test unit demo lint bench bench-detection clean-state
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ lint: venv
 
 bench: venv up
 	$(WITH_ENV) $(BIN)/python -m load_tests.throughput
+
+bench-detection: venv
+	$(BIN)/python -m load_tests.detection
 
 clean-state:
 	@scripts/services.sh clean
