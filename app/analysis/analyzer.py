@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from app.analysis.confidence import score_interval
 from app.analysis.structure import structural_changes
 from app.baseline.model import Baseline
 from app.detectors import WINDOW_DETECTORS, WindowDetector
@@ -18,6 +21,7 @@ class DriftReport:
     baseline_version: int
     findings: tuple[DetectorResult, ...]
     field_scores: dict[str, float]
+    interval: tuple[float, float] = (0.0, 0.0)  # 95 % interval of the drift score
 
     @property
     def drifted(self) -> bool:
@@ -35,7 +39,9 @@ class DriftReport:
 class Analyzer:
     """Holds one detector per (field, characteristic) built against one baseline."""
 
-    def __init__(self, baseline: Baseline, window_alpha: float = 0.01) -> None:
+    def __init__(
+        self, baseline: Baseline, window_alpha: float = 0.01, resamples: int = 16, seed: int = 0
+    ) -> None:
         """``window_alpha``: the false-alarm rate per window on unchanged data, shared out
         over every (field, detector) test (Bonferroni)."""
         self.baseline = baseline
@@ -46,6 +52,8 @@ class Analyzer:
             if cls.applies(spec)
         ]
         alpha = window_alpha / max(len(pairs), 1)
+        self.resamples = resamples
+        self._rng = np.random.default_rng(seed)
         self._detectors: list[WindowDetector] = []
         for spec, cls in pairs:
             reference = baseline.profile.fields.get(spec.name, FieldProfile())
@@ -55,16 +63,27 @@ class Analyzer:
     def analyze(self, window: WindowProfile) -> DriftReport:
         findings: list[DetectorResult] = []
         scores: dict[str, float] = {}
+        sampled: list[tuple[WindowDetector, DetectorResult, FieldProfile]] = []
+        fixed = 0.0
         empty = FieldProfile()
         for detector in self._detectors:
-            result = detector.update(window.fields.get(detector.spec.name, empty))
+            fp = window.fields.get(detector.spec.name, empty)
+            result = detector.update(fp)
             if result is None:
                 continue
             scores[result.field] = max(scores.get(result.field, 0.0), result.score)
             if result.drifted:
                 findings.append(result)
+                if detector.sampled:
+                    sampled.append((detector, result, fp))
+                else:
+                    fixed = max(fixed, result.score)
         for change in structural_changes(self.baseline.schema, window, self.baseline.tolerances):
             scores[change.field] = max(scores.get(change.field, 0.0), change.score)
             findings.append(change)
+            fixed = max(fixed, change.score)
         findings.sort(key=lambda f: (-f.score, f.field, f.characteristic))
-        return DriftReport(window, self.baseline.version, tuple(findings), scores)
+        interval = (0.0, 0.0)
+        if findings:
+            interval = score_interval(sampled, fixed, self._rng, self.resamples)
+        return DriftReport(window, self.baseline.version, tuple(findings), scores, interval)

@@ -43,6 +43,7 @@ class AdwinMonitor:
 class AdwinAlarms(WindowDetector):
     characteristic = "stream_change"
     statistic = "adwin_alarms"
+    sampled = False
 
     @classmethod
     def applies(cls, spec: FieldSpec) -> bool:

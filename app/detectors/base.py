@@ -77,6 +77,7 @@ class WindowDetector(ABC):
     characteristic: ClassVar[str]
     statistic: ClassVar[str]
     min_count: ClassVar[int] = 30
+    sampled: ClassVar[bool] = True  # subject to sampling noise (False: exact counts)
 
     def __init__(
         self, spec: FieldSpec, baseline: FieldProfile, tolerance: Tolerance, alpha: float = 1e-3
@@ -95,6 +96,10 @@ class WindowDetector(ABC):
     @abstractmethod
     def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
         """(statistic, critical value, baseline summary, current summary) or None."""
+
+    def measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
+        """The statistic of a window without recording it as ``result``."""
+        return self._measure(window)
 
     def update(self, window: FieldProfile) -> DetectorResult | None:
         measured = self._measure(window)

@@ -14,6 +14,7 @@ class Nullability(WindowDetector):
     characteristic = "nullability"
     statistic = "null_share"
     min_count = 1
+    sampled = False
 
     @classmethod
     def applies(cls, spec: FieldSpec) -> bool:

@@ -11,6 +11,7 @@ class TypeMismatch(WindowDetector):
     characteristic = "type"
     statistic = "mismatch_share"
     min_count = 1
+    sampled = False
 
     @classmethod
     def applies(cls, spec: FieldSpec) -> bool:

@@ -36,8 +36,8 @@ def event_from_report(report: DriftReport, input_topic: str) -> dict[str, Any]:
         "baseline_version": report.baseline_version,
         "severity": report.severity.label,
         "drift_score": report.score,
-        "confidence_low": None,
-        "confidence_high": None,
+        "confidence_low": report.interval[0],
+        "confidence_high": report.interval[1],
         "changed_characteristics": [
             {
                 "field": f.field,

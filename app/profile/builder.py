@@ -77,6 +77,11 @@ class ProfileBuilder:
                 numeric[name] = values
         return numeric
 
+    def add_column(self, name: str, column: list[Any]) -> FieldProfile:
+        """Profile one field's values directly (no records); returns its profile so far."""
+        self._update(name, column)
+        return self._fields[name]
+
     def add_alarms(self, name: str, alarms: int) -> None:
         self._profile(name).adwin_alarms += alarms
 

@@ -85,3 +85,22 @@ def test_nullability_and_length_range(baseline: Baseline) -> None:
     found = {(f.field, f.characteristic): f for f in report.findings}
     assert found[("x", "nullability")].value == pytest.approx(0.02)
     assert found[("id", "length_range")].value == pytest.approx(0.1, abs=0.03)
+
+
+def test_score_interval_brackets_the_score(baseline: Baseline) -> None:
+    analyzer = Analyzer(baseline, resamples=30)
+    for shift in (0.15, 3.0):
+        report = analyzer.analyze(
+            _window(baseline, make_records(np.random.default_rng(9), 5_000, shift=shift))
+        )
+        lo, hi = report.interval
+        assert report.drifted
+        assert 0.0 <= lo <= report.score <= hi <= 1.0
+    assert report.interval == (1.0, 1.0)  # far past the high threshold: certain
+
+
+def test_stationary_report_has_no_interval(baseline: Baseline) -> None:
+    report = Analyzer(baseline).analyze(
+        _window(baseline, make_records(np.random.default_rng(10), 2_000))
+    )
+    assert not report.drifted and report.interval == (0.0, 0.0)
