@@ -107,5 +107,7 @@ def test_same_values_up_to_sketch_error(
         theirs = {(c["field"], c["characteristic"]): c for c in b["changed_characteristics"]}
         for x in a["changed_characteristics"]:
             y = theirs[(x["field"], x["characteristic"])]
-            exact = x["statistic"] in ("psi", "js", "unseen_share", "record_share")
-            assert x["value"] == pytest.approx(y["value"], rel=1e-9 if exact else 0.05)
+            if x["statistic"] in ("psi", "js", "unseen_share", "record_share"):
+                assert x["value"] == pytest.approx(y["value"], rel=1e-9)  # exact merges
+            else:  # KLL merges depend on order: within two sketches' rank error
+                assert x["value"] == pytest.approx(y["value"], rel=0.1, abs=0.03)
