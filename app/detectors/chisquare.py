@@ -36,8 +36,9 @@ class ChiSquare(CategoricalPSI):
         p_value = float(chi2_contingency(table, correction=False)[1])
         p = table[0] / table[0].sum()
         q = table[1] / table[1].sum()
-        floor = 0.5 / table[0].sum()  # an unseen category still counts against the baseline
-        w = math.sqrt(float(np.sum((q - p) ** 2 / np.maximum(p, floor))))
+        known = p > 0  # unseen categories weigh in as the known ones' missing share (their
+        # own size is the new_categories detector's business)
+        w = math.sqrt(float(np.sum((q[known] - p[known]) ** 2 / p[known])))
         # significant <=> p < alpha: report the critical effect as 0 or infinity accordingly
         critical = 0.0 if p_value < self.alpha else math.inf
         return w, critical, fmt_shares(table[0]), fmt_shares(table[1])
