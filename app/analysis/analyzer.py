@@ -11,6 +11,7 @@ from app.analysis.structure import structural_changes
 from app.baseline.model import Baseline
 from app.detectors import WINDOW_DETECTORS, WindowDetector
 from app.detectors.base import DetectorResult, Severity
+from app.detectors.mmd import JOINT, JointMMD
 from app.profile.field import FieldProfile
 from app.profile.window import WindowProfile
 
@@ -51,7 +52,7 @@ class Analyzer:
             for cls in WINDOW_DETECTORS
             if cls.applies(spec)
         ]
-        alpha = window_alpha / max(len(pairs), 1)
+        alpha = window_alpha / (len(pairs) + 1)  # + the joint test
         self.resamples = resamples
         self._rng = np.random.default_rng(seed)
         self._detectors: list[WindowDetector] = []
@@ -59,6 +60,14 @@ class Analyzer:
             reference = baseline.profile.fields.get(spec.name, FieldProfile())
             tol = baseline.tolerances.for_field(spec.name, cls.characteristic)
             self._detectors.append(cls(spec, reference, tol, alpha))
+        sample = baseline.profile.sample
+        self._joint = (
+            None
+            if sample is None
+            else JointMMD(
+                sample, baseline.tolerances.for_field(JOINT, JointMMD.characteristic), alpha
+            )
+        )
 
     def analyze(self, window: WindowProfile) -> DriftReport:
         findings: list[DetectorResult] = []
@@ -78,6 +87,12 @@ class Analyzer:
                     sampled.append((detector, result, fp))
                 else:
                     fixed = max(fixed, result.score)
+        joint = None if self._joint is None else self._joint.update(window.sample)
+        if joint is not None:
+            scores[JOINT] = joint.score
+            if joint.drifted:
+                findings.append(joint)
+                fixed = max(fixed, joint.score)
         for change in structural_changes(self.baseline.schema, window, self.baseline.tolerances):
             scores[change.field] = max(scores.get(change.field, 0.0), change.score)
             findings.append(change)

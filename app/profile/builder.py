@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from app.profile.field import HLL_LG_K, ITEMS_LG_MAX_K, KLL_K, FieldProfile
+from app.profile.sample import RowSample
 from app.profile.window import WindowProfile
 from app.schema.model import FieldSpec, Schema
 
@@ -65,9 +66,19 @@ class ProfileBuilder:
         self.records = 0
         self.decode_errors = 0
         self.in_order = True  # the last batch's numeric values follow record order
+        joint = [f.name for f in self._specs.values() if f.kind == "continuous"]
+        self.sample = RowSample.empty(joint) if len(joint) >= 2 else None
 
-    def add(self, records: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
-        """Add a batch; returns the finite numeric values per field (for stream detectors)."""
+    def add(
+        self, records: Sequence[Mapping[str, Any]], keys: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        """Add a batch; returns the finite numeric values per field (for stream detectors).
+
+        ``keys`` identify the records for the row sample (default: their running number)."""
+        if self.sample is not None:
+            if keys is None:
+                keys = np.arange(self.records, self.records + len(records), dtype=np.uint64)
+            self.sample = self.sample.offer(records, keys)
         columns, self.in_order = _columns(records)
         self.records += len(records)
         numeric: dict[str, np.ndarray] = {}
@@ -102,6 +113,7 @@ class ProfileBuilder:
             decode_errors=self.decode_errors,
             partitions=partitions,
             fields={name: fp.merge(FieldProfile()) for name, fp in self._fields.items()},
+            sample=self.sample,
         )
 
     # -- internals ------------------------------------------------------------------------

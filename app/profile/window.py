@@ -9,6 +9,7 @@ import orjson
 
 from app.errors import SketchError
 from app.profile.field import FieldProfile
+from app.profile.sample import RowSample
 
 FORMAT_VERSION = 1
 
@@ -23,6 +24,7 @@ class WindowProfile:
     decode_errors: int = 0
     partitions: frozenset[int] = frozenset()
     fields: dict[str, FieldProfile] = field(default_factory=dict)
+    sample: RowSample | None = None  # rows of the continuous fields, for joint tests
 
     def merge(self, other: WindowProfile) -> WindowProfile:
         if (self.feed, self.window_id) != (other.feed, other.window_id):
@@ -48,6 +50,7 @@ class WindowProfile:
             decode_errors=self.decode_errors + other.decode_errors,
             partitions=self.partitions | other.partitions,
             fields=fields,
+            sample=_merge_samples(self.sample, other.sample),
         )
 
     def serialize(self) -> bytes:
@@ -62,6 +65,7 @@ class WindowProfile:
                 "decode_errors": self.decode_errors,
                 "partitions": sorted(self.partitions),
                 "fields": {name: fp.to_dict() for name, fp in sorted(self.fields.items())},
+                "sample": None if self.sample is None else self.sample.to_dict(),
             }
         )
 
@@ -80,6 +84,13 @@ class WindowProfile:
                 decode_errors=int(raw["decode_errors"]),
                 partitions=frozenset(int(p) for p in raw["partitions"]),
                 fields={str(k): FieldProfile.from_dict(v) for k, v in raw["fields"].items()},
+                sample=None if raw.get("sample") is None else RowSample.from_dict(raw["sample"]),
             )
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SketchError(f"malformed window profile: {exc}") from exc
+
+
+def _merge_samples(a: RowSample | None, b: RowSample | None) -> RowSample | None:
+    if a is None or b is None:
+        return a if b is None else b
+    return a.merge(b)

@@ -17,6 +17,7 @@ import numpy as np
 
 from app.detectors.adwin import AdwinMonitor
 from app.profile.builder import ProfileBuilder
+from app.profile.sample import record_keys
 from app.profile.window import WindowProfile
 
 NO_TIME = 2**62
@@ -29,6 +30,7 @@ class Batch:
     window_id: int
     records: list[dict[str, Any]] = field(default_factory=list)
     record_partitions: list[int] = field(default_factory=list)
+    record_offsets: list[int] = field(default_factory=list)
     partitions: set[int] = field(default_factory=set)
     errors: int = 0
     lo_ms: int = NO_TIME
@@ -76,12 +78,18 @@ class OpenWindows:
         if not batch.records:
             return
         parts = np.asarray(batch.record_partitions)
+        keys = (
+            record_keys(batch.record_partitions, batch.record_offsets)
+            if len(batch.record_offsets) == len(batch.records)
+            else None
+        )
         records = batch.records
         if len(batch.partitions) > 1 and np.any(parts[1:] < parts[:-1]):
             order = np.argsort(parts, kind="stable")  # partition by partition, offset order
             records = [records[i] for i in order]
             parts = parts[order]
-        numeric = window.builder.add(records)
+            keys = None if keys is None else keys[order]
+        numeric = window.builder.add(records, keys)
         in_order = window.builder.in_order
         for name, values in numeric.items():
             if self.streamed(name):

@@ -103,6 +103,7 @@ class Profiler:
             else:
                 batch.records.append(record)
                 batch.record_partitions.append(raw.partitions[i])
+                batch.record_offsets.append(raw.offsets[i])
         for window in sorted(batches):
             self.windows.add(batches[window])
         stats.windows_published = self.publish(self.windows.closable(), "closed")

@@ -39,8 +39,12 @@ def test_mean_shift_names_the_field(baseline: Baseline) -> None:
         _window(baseline, make_records(np.random.default_rng(1), 5_000, shift=1.0))
     )
     assert report.severity == Severity.HIGH
-    assert {f.field for f in report.findings} == {"x"}
-    assert {f.characteristic for f in report.findings} >= {"distribution", "distribution_shape"}
+    assert {f.field for f in report.findings} == {"x", "*"}  # x, and the joint distribution
+    assert {f.characteristic for f in report.findings} >= {
+        "distribution",
+        "distribution_shape",
+        "joint_distribution",
+    }
 
 
 def test_structural_changes(baseline: Baseline) -> None:

@@ -12,11 +12,10 @@ def _batch(window: int, partitions: set[int], n: int) -> Batch:
     return Batch(
         window,
         [{"x": float(i)} for i in range(n)],
-        [parts[i % len(parts)] for i in range(n)],
-        set(partitions),
-        0,
-        10,
-        20,
+        record_partitions=[parts[i % len(parts)] for i in range(n)],
+        partitions=set(partitions),
+        lo_ms=10,
+        hi_ms=20,
     )
 
 
@@ -64,7 +63,12 @@ def test_adwin_alarms_do_not_depend_on_partition_ownership() -> None:
             for start in range(0, len(mine), 5_000):
                 chunk = mine[start : start + 5_000]
                 windows.add(
-                    Batch(0, [r for r, _ in chunk], [p for _, p in chunk], {p for _, p in chunk})
+                    Batch(
+                        0,
+                        [r for r, _ in chunk],
+                        record_partitions=[p for _, p in chunk],
+                        partitions={p for _, p in chunk},
+                    )
                 )
             total += sum(w.fields["x"].adwin_alarms for w in windows.drain())
         return total
