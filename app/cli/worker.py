@@ -9,6 +9,7 @@ from typing import Annotated
 
 import faust
 import typer
+from threadpoolctl import threadpool_limits
 
 from app.cli import common
 from app.metrics import Metrics
@@ -57,5 +58,8 @@ def run(
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
+    # One BLAS thread: the kernel matrices are small, and spinning BLAS threads would take
+    # the cores the ingest loop, the profiler process and librdkafka need.
+    threadpool_limits(1)
     worker = faust.Worker(app, loglevel=loglevel.upper(), quiet=True)
     worker.execute_from_commandline()

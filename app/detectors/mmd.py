@@ -28,7 +28,7 @@ class JointMMD:
         baseline: RowSample,
         tolerance: Tolerance,
         alpha: float = 1e-3,
-        permutations: int = 200,
+        permutations: int = 100,
         seed: int = 0,
     ) -> None:
         self.tolerance = tolerance

@@ -58,6 +58,8 @@ class RowSample:
         """The sample after seeing ``records`` (identified by ``keys``)."""
         pri = priorities(keys)
         chosen = np.flatnonzero(pri < self.threshold())
+        if len(chosen) > self.k:  # only the batch's k smallest can make it into the sample
+            chosen = chosen[np.argpartition(pri[chosen], self.k)[: self.k]]
         if not len(chosen):
             return self
         rows = np.array(

@@ -17,13 +17,14 @@ import mode
 from confluent_kafka.admin import AdminClient
 
 from app.errors import ConfigError, DriftmendError, SketchError
-from app.events.drift_event import encode_event, event_from_report
+from app.events.drift_event import encode_event
 from app.kafka.topics import ensure_topics, load_topic_specs, partition_count
 from app.metrics import Metrics
 from app.profile.window import WindowProfile
 from app.repository.baselines import BaselineRepository
 from app.settings import Settings
 from app.worker.aggregator import WindowAggregator
+from app.worker.analysis import AnalysisClient
 from app.worker.baseline_ref import BaselineRef
 from app.worker.ingest import Ingest
 from app.worker.options import WorkerOptions
@@ -81,6 +82,7 @@ class Judge:
         min_records: int,
         send: Any,
     ) -> None:
+        self.analysis = AnalysisClient(options.input_topic)
         self.options = options
         self.repository = repository
         self.ref = ref
@@ -105,22 +107,23 @@ class Judge:
             self.metrics.windows_skipped.labels(feed).inc()
             log.info("window %d: %d records, too few to judge", window.window_id, window.records)
             return
-        report = self.ref.analyzer.analyze(window)
+        event, scores = await self.analysis.analyze(self.ref.baseline, self.ref.serialized, window)
         self.metrics.windows_closed.labels(feed).inc()
-        for name, score in report.field_scores.items():
+        for name, score in scores.items():
             self.metrics.drift_score.labels(feed, name).set(score)
-        if not report.drifted:
+        if event is None:
             log.info("window %d: %d records, no drift", window.window_id, window.records)
             return
-        event = event_from_report(report, self.options.input_topic)
         await self.send(key=feed.encode(), value=encode_event(event))
         self.metrics.drift_events.labels(feed, event["severity"]).inc()
-        changed = ", ".join(f"{f.field}.{f.characteristic}" for f in report.findings[:5])
+        changed = ", ".join(
+            f"{c['field']}.{c['characteristic']}" for c in event["changed_characteristics"][:5]
+        )
         log.info(
             "window %d: %s drift (score %.2f): %s",
             window.window_id,
             event["severity"],
-            report.score,
+            event["drift_score"],
             changed,
         )
 

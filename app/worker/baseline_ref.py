@@ -1,30 +1,28 @@
-"""A baseline shared between the ingest thread and the aggregator agent."""
+"""The current baseline, shared by the ingest thread and the aggregator agent."""
 
 from __future__ import annotations
 
 import threading
 
-from app.analysis.analyzer import Analyzer
 from app.baseline.model import Baseline
 
 
 class BaselineRef:
-    """Holds the current baseline and its analyzer; swapped atomically on a new version."""
+    """Holds the current baseline (and its serialized form); swapped atomically."""
 
     def __init__(self, baseline: Baseline) -> None:
         self._lock = threading.Lock()
-        self._baseline = baseline
-        self._analyzer = Analyzer(baseline)
+        self._current = (baseline, baseline.serialize())
 
     @property
     def baseline(self) -> Baseline:
-        return self._baseline
+        return self._current[0]
 
     @property
-    def analyzer(self) -> Analyzer:
-        return self._analyzer
+    def serialized(self) -> bytes:
+        return self._current[1]
 
     def swap(self, baseline: Baseline) -> None:
-        analyzer = Analyzer(baseline)
+        current = (baseline, baseline.serialize())
         with self._lock:
-            self._baseline, self._analyzer = baseline, analyzer
+            self._current = current

@@ -18,6 +18,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from confluent_kafka import Producer
+from threadpoolctl import threadpool_limits
 
 from app.baseline.model import Baseline
 from app.detectors.adwin import AdwinMonitor
@@ -142,6 +143,7 @@ class Profiler:
 def _serve(
     conn: Connection, settings: Settings, options: WorkerOptions, baseline: bytes, partitions: int
 ) -> None:
+    threadpool_limits(1)  # see app.cli.worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

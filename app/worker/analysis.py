@@ -1,0 +1,82 @@
+"""Window analysis in a process of its own, so the detectors never hold the ingest loop's GIL.
+
+The aggregator hands each merged window (serialized) to :class:`AnalysisClient`; the child
+keeps an :class:`~app.analysis.Analyzer` for the current baseline version and answers with
+the drift event (or None) and the per-field scores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import signal
+import threading
+from multiprocessing.connection import Connection
+from typing import Any
+
+from threadpoolctl import threadpool_limits
+
+from app.analysis.analyzer import Analyzer
+from app.baseline.model import Baseline
+from app.errors import DriftmendError
+from app.events.drift_event import event_from_report
+from app.profile.window import WindowProfile
+
+log = logging.getLogger(__name__)
+Answer = tuple[dict[str, Any] | None, dict[str, float]]
+
+
+def _serve(conn: Connection, input_topic: str) -> None:
+    threadpool_limits(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    analyzer: Analyzer | None = None
+    while True:
+        try:
+            version, baseline, window = conn.recv()
+        except EOFError:
+            return
+        try:
+            if analyzer is None or analyzer.baseline.version != version:
+                analyzer = Analyzer(Baseline.deserialize(baseline))
+            report = analyzer.analyze(WindowProfile.deserialize(window))
+            event = event_from_report(report, input_topic) if report.drifted else None
+            conn.send(("ok", (event, report.field_scores)))
+        except Exception as exc:  # answer, and keep serving
+            log.exception("analysis failed")
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+class AnalysisClient:
+    def __init__(self, input_topic: str) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(
+            target=_serve, args=(child, input_topic), name="driftmend-analysis", daemon=True
+        )
+        self._proc.start()
+        child.close()
+        self._lock = threading.Lock()
+
+    def _call(self, baseline: Baseline, serialized: bytes, window: WindowProfile) -> Answer:
+        with self._lock:
+            try:
+                self._conn.send((baseline.version, serialized, window.serialize()))
+                kind, payload = self._conn.recv()
+            except (EOFError, OSError) as exc:
+                raise DriftmendError("the analysis process died") from exc
+        if kind == "error":
+            raise DriftmendError(f"analysis failed: {payload}")
+        answer: Answer = payload
+        return answer
+
+    async def analyze(self, baseline: Baseline, serialized: bytes, window: WindowProfile) -> Answer:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self._call, baseline, serialized, window)
+
+    def close(self) -> None:
+        self._conn.close()
+        self._proc.join(5)
+        if self._proc.is_alive():
+            self._proc.kill()
