@@ -17,7 +17,7 @@ from app.detectors.quantiles import kolmogorov_isf
 from app.profile.field import FieldProfile
 from app.schema.model import FieldSpec
 
-GRID = 256
+GRID = 128
 EXACT_UP_TO = 500
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from app.errors import SketchError
 
-SAMPLE_SIZE = 256
+SAMPLE_SIZE = 200
 _MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 

@@ -2,7 +2,8 @@
 
 The aggregator hands each merged window (serialized) to :class:`AnalysisClient`; the child
 keeps an :class:`~app.analysis.Analyzer` for the current baseline version and answers with
-the drift event (or None) and the per-field scores.
+the drift event (or None) and the per-field scores. It runs at a lower CPU priority: on a
+busy machine the records keep flowing and the verdicts trail a little.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 from multiprocessing.connection import Connection
@@ -28,6 +30,7 @@ Answer = tuple[dict[str, Any] | None, dict[str, float]]
 
 
 def _serve(conn: Connection, input_topic: str) -> None:
+    os.nice(10)  # under CPU pressure, forwarding goes first; decisions may lag a little
     threadpool_limits(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
