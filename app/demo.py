@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -20,12 +19,12 @@ import orjson
 import pandas as pd
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
-from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 
 from app.baseline.build import build_baseline
 from app.events.drift_event import decode_event
 from app.kafka.topics import TopicSpec, ensure_topics, load_topic_specs
+from app.metrics import scrape
 from app.repository.baselines import BaselineRepository, connect_redis
 from app.settings import Settings
 from app.sources import records_from_frame
@@ -56,20 +55,6 @@ def event_times_ms(frame: pd.DataFrame) -> list[int]:
     """Each flight's scheduled hour as its Kafka record timestamp (event time)."""
     stamps = pd.to_datetime(frame["time_hour"], utc=True).dt.as_unit("ms")
     return [int(v) for v in stamps.astype("int64")]
-
-
-def scrape(port: int) -> dict[str, float]:
-    """Sum of each sample name on the worker's /metrics page (empty if not up yet)."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
-            text = resp.read().decode()
-    except OSError:
-        return {}
-    totals: dict[str, float] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
-    return totals
 
 
 class Demo:

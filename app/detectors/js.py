@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.detectors.base import WindowDetector, effective_size
-from app.detectors.psi import chi2_critical, fmt_shares, live_bins
-from app.profile.field import FieldProfile
-from app.schema.model import FieldSpec
+from app.detectors.psi import NumericPSI
 
 
 def js_divergence(p_counts: np.ndarray, q_counts: np.ndarray) -> float:
@@ -25,21 +22,11 @@ def js_divergence(p_counts: np.ndarray, q_counts: np.ndarray) -> float:
     return (kl(p) + kl(q)) / 2
 
 
-class JensenShannon(WindowDetector):
+class JensenShannon(NumericPSI):
     characteristic = "distribution_divergence"
     statistic = "js"
+    chi2_scale = 8.0
 
-    @classmethod
-    def applies(cls, spec: FieldSpec) -> bool:
-        return spec.kind == "continuous"
-
-    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
-        base, cur = self.baseline.hist, window.hist
-        if base is None or cur is None or cur.sum() < self.min_count:
-            return None
-        if window.edges != self.baseline.edges:
-            return None
-        n_eff = effective_size(float(base.sum()), float(cur.sum()))
-        critical = chi2_critical(self.alpha, live_bins(base, cur), n_eff, scale=8.0)
-        value = js_divergence(base.astype(float), cur.astype(float))
-        return value, critical, fmt_shares(base), fmt_shares(cur)
+    @staticmethod
+    def divergence(expected: np.ndarray, actual: np.ndarray) -> float:
+        return js_divergence(expected, actual)

@@ -58,8 +58,13 @@ class KolmogorovSmirnov(WindowDetector):
     def applies(cls, spec: FieldSpec) -> bool:
         return spec.kind == "continuous"
 
+    @staticmethod
+    def sketch(fp: FieldProfile) -> Any:
+        """The quantile sketch compared (values; string lengths in the subclass)."""
+        return fp.numbers
+
     def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
-        base, cur = self.baseline.numbers, window.numbers
+        base, cur = self.sketch(self.baseline), self.sketch(window)
         if base is None or cur is None or cur.n < self.min_count:
             return None
         return (
@@ -70,23 +75,15 @@ class KolmogorovSmirnov(WindowDetector):
         )
 
 
-class StringLength(WindowDetector):
+class StringLength(KolmogorovSmirnov):
     """KS between the baseline's and the window's string-length distributions."""
 
     characteristic = "length"
-    statistic = "ks"
 
     @classmethod
     def applies(cls, spec: FieldSpec) -> bool:
         return spec.type == "string"
 
-    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
-        base, cur = self.baseline.lengths, window.lengths
-        if base is None or cur is None or cur.n < self.min_count:
-            return None
-        return (
-            ks_from_sketches(base, cur),
-            ks_critical(self.alpha, base, cur),
-            quartiles(base),
-            quartiles(cur),
-        )
+    @staticmethod
+    def sketch(fp: FieldProfile) -> Any:
+        return fp.lengths

@@ -43,10 +43,15 @@ def live_bins(expected: np.ndarray, actual: np.ndarray) -> int:
 class NumericPSI(WindowDetector):
     characteristic = "distribution"
     statistic = "psi"
+    chi2_scale = 1.0  # n_eff * chi2_scale * statistic ~ chi2(bins - 1) under no change
 
     @classmethod
     def applies(cls, spec: FieldSpec) -> bool:
         return spec.kind == "continuous"
+
+    @staticmethod
+    def divergence(expected: np.ndarray, actual: np.ndarray) -> float:
+        return psi(expected, actual)
 
     def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
         base, cur = self.baseline.hist, window.hist
@@ -55,13 +60,9 @@ class NumericPSI(WindowDetector):
         if window.edges != self.baseline.edges:
             return None  # profiled against another baseline version's bins
         n_eff = effective_size(float(base.sum()), float(cur.sum()))
-        critical = chi2_critical(self.alpha, live_bins(base, cur), n_eff)
-        return (
-            psi(base.astype(float), cur.astype(float)),
-            critical,
-            fmt_shares(base),
-            fmt_shares(cur),
-        )
+        critical = chi2_critical(self.alpha, live_bins(base, cur), n_eff, self.chi2_scale)
+        value = self.divergence(base.astype(float), cur.astype(float))
+        return value, critical, fmt_shares(base), fmt_shares(cur)
 
 
 class CategoricalPSI(WindowDetector):

@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,9 +16,9 @@ from typing import Any
 import redis
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
-from prometheus_client.parser import text_string_to_metric_families
 
 from app.kafka.topics import TopicSpec, ensure_topics
+from app.metrics import scrape
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -159,16 +158,7 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace")[-5000:] if self.log_path else ""
 
     def metrics(self) -> dict[str, float]:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=2) as r:
-                text = r.read().decode()
-        except OSError:
-            return {}
-        totals: dict[str, float] = {}
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
-        return totals
+        return scrape(self.port)
 
     def wait_for(self, name: str, value: float, timeout: float = 90.0) -> dict[str, float]:
         deadline = time.monotonic() + timeout
