@@ -7,6 +7,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from app.baseline.model import Baseline
+from app.profile import ProfileBuilder
+from app.profile.window import WindowProfile
+
 
 def make_records(rng: np.random.Generator, n: int, shift: float = 0.0) -> list[dict[str, Any]]:
     """Mixed-type records: two continuous, one categorical, one nullable, one id-like string."""
@@ -24,6 +28,13 @@ def make_records(rng: np.random.Generator, n: int, shift: float = 0.0) -> list[d
         }
         for i in range(n)
     ]
+
+
+def window_of(baseline: Baseline, records: list[dict[str, Any]]) -> WindowProfile:
+    """The profile of one window of ``records`` against ``baseline`` (its bins)."""
+    builder = ProfileBuilder(baseline.schema, baseline.edges)
+    builder.add(records)
+    return builder.snapshot("f", 1, 0, 0)
 
 
 @pytest.fixture

@@ -9,9 +9,7 @@ from app.analysis import Analyzer
 from app.baseline import build_baseline
 from app.baseline.model import Baseline
 from app.detectors import Severity
-from app.profile import ProfileBuilder
-from app.profile.window import WindowProfile
-from tests.conftest import make_records
+from tests.conftest import make_records, window_of
 
 
 @pytest.fixture(scope="module")
@@ -19,10 +17,7 @@ def baseline() -> Baseline:
     return build_baseline("f", make_records(np.random.default_rng(7), 30_000), "test")
 
 
-def _window(baseline: Baseline, records: list[dict[str, object]]) -> WindowProfile:
-    builder = ProfileBuilder(baseline.schema, baseline.edges)
-    builder.add(records)
-    return builder.snapshot("f", 1, 0, 0)
+_window = window_of
 
 
 @pytest.mark.parametrize("size", [500, 2_000, 20_000])

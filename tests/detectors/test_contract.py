@@ -10,9 +10,8 @@ import pytest
 from app.baseline import build_baseline
 from app.baseline.model import Baseline
 from app.detectors import WINDOW_DETECTORS, WindowDetector
-from app.profile import FieldProfile, ProfileBuilder
-from app.profile.window import WindowProfile
-from tests.conftest import make_records
+from app.profile import FieldProfile
+from tests.conftest import make_records, window_of
 
 DETECTORS = [pytest.param(cls, id=cls.__name__) for cls in WINDOW_DETECTORS]
 
@@ -22,10 +21,7 @@ def baseline() -> Baseline:
     return build_baseline("f", make_records(np.random.default_rng(1), 20_000), "test")
 
 
-def _window(baseline: Baseline, records: list[dict[str, object]]) -> WindowProfile:
-    builder = ProfileBuilder(baseline.schema, baseline.edges)
-    builder.add(records)
-    return builder.snapshot("f", 1, 0, 0)
+_window = window_of
 
 
 def _detectors(cls: type[WindowDetector], baseline: Baseline) -> list[WindowDetector]:
