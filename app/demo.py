@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from app.metrics import scrape
 from app.repository.baselines import BaselineRepository, connect_redis
 from app.settings import Settings
 from app.sources import records_from_frame
+from app.worker.options import worker_command
 
 FEED = "flights-demo"
 TOPIC_PREFIX = "demo.flights."
@@ -89,20 +89,14 @@ class Demo:
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         env = {**os.environ, "DRIFTMEND_WINDOW_GRACE_SECONDS": "3"}
-        cmd = [
-            sys.executable,
-            "-m",
-            "app.cli.main",
-            "worker",
-            "--feed",
+        cmd = worker_command(
             FEED,
-            "--input",
             self.topic,
             "--window-records",
             str(self.plan.window_records),
             "--loglevel",
             "warning",
-        ]
+        )
         log = open(self.settings.state_dir.parent / "demo-worker.log", "wb")  # noqa: SIM115
         return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from app.codecs.base import Codec
@@ -19,3 +20,18 @@ class WorkerOptions:
     @property
     def group_id(self) -> str:
         return f"driftmend-{self.feed}"
+
+
+def worker_command(feed: str, input_topic: str, *options: str) -> list[str]:
+    """The command line that runs ``driftmend worker`` for a feed in a child process."""
+    return [
+        sys.executable,
+        "-m",
+        "app.cli.main",
+        "worker",
+        "--feed",
+        feed,
+        "--input",
+        input_topic,
+        *options,
+    ]

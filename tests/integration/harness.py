@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterable
@@ -19,6 +18,7 @@ from confluent_kafka.admin import AdminClient
 
 from app.kafka.topics import TopicSpec, ensure_topics
 from app.metrics import scrape
+from app.worker.options import worker_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -130,19 +130,9 @@ class WorkerProcess:
             "DRIFTMEND_WINDOW_GRACE_SECONDS": "3",
             "DRIFTMEND_STATE_DIR": str(tmp / "state"),
         }
-        cmd = [
-            sys.executable,
-            "-m",
-            "app.cli.main",
-            "worker",
-            "--feed",
-            self.feed,
-            "--input",
-            self.input_topic,
-            "--metrics-port",
-            str(self.port),
-            *self.args,
-        ]
+        cmd = worker_command(
+            self.feed, self.input_topic, "--metrics-port", str(self.port), *self.args
+        )
         self._log_file = self.log_path.open("wb")
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, env=env, stdout=self._log_file, stderr=subprocess.STDOUT
