@@ -35,3 +35,11 @@ class KafkaError(DriftmendError):
 
 class DataSourceError(DriftmendError):
     """A file or topic to read records from is missing or unreadable."""
+
+
+class ModelError(DriftmendError):
+    """A synthetic-data model cannot be trained, sampled or steered as asked."""
+
+
+class ArtifactError(ModelError):
+    """A stored model artifact is missing, unknown, tampered with or does not fit."""

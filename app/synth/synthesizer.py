@@ -1,0 +1,138 @@
+"""Synthesizer: a trained VAE with its field codecs and calibration; the engine's front door.
+
+synth = train_synthesizer(schema, records, TrainConfig(budget_seconds=30), seed=1)
+rows = synth.sample(1_000, seed=7)                              # baseline-like records
+rows = synth.sample(1_000, alpha=0.5, target=window, seed=7)    # halfway to ``window``
+mid = interpolate(old, new, 0.5)                                # parameters in between
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import torch
+
+from app.errors import ModelError
+from app.profile.window import WindowProfile
+from app.schema.model import Schema
+from app.synth.calibrate import Calibration, calibrate
+from app.synth.columns import Columns, concat, size, take, to_records
+from app.synth.drift import plan_drift
+from app.synth.model import TabularVAE
+from app.synth.sample import draw
+from app.synth.transform import CategoricalCodec, Codec, NumericCodec, TextCodec
+from app.synth.validate import ValidationReport, constraints, validate
+
+MAX_ROUNDS = 20
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Validated rows as columns, the validation counts, and the codecs to make records."""
+
+    columns: Columns
+    report: ValidationReport
+    codecs: tuple[Codec, ...]
+
+    def records(self) -> list[dict[str, Any]]:
+        return to_records(self.columns, self.codecs)
+
+
+@dataclass(frozen=True)
+class Synthesizer:
+    schema: Schema
+    codecs: tuple[Codec, ...]
+    model: TabularVAE
+    calibration: Calibration
+    info: Mapping[str, Any] = field(default_factory=dict)  # training facts (seed, epochs, ...)
+
+    def sample_columns(
+        self,
+        n: int,
+        *,
+        alpha: float = 0.0,
+        target: WindowProfile | None = None,
+        seed: int = 0,
+    ) -> Sample:
+        """``n`` rows that pass validation; rejected rows are replaced by fresh draws."""
+        if n < 0:
+            raise ModelError(f"cannot sample {n} rows")
+        plan = plan_drift(self.codecs, alpha, target)
+        rules = constraints(self.codecs, plan)
+        report = ValidationReport()
+        parts: list[Columns] = []
+        got = 0
+        for attempt in range(MAX_ROUNDS):
+            need = n - got if attempt == 0 else max(2 * (n - got), 1_024)
+            drawn = draw(
+                self.model, self.codecs, self.calibration, need, plan, seed + 104_729 * attempt
+            )
+            columns, keep, checked = validate(drawn, rules)
+            report.add(checked)
+            parts.append(columns if keep.all() else take(columns, np.flatnonzero(keep)))
+            got += int(keep.sum())
+            if got >= n:
+                break
+        else:
+            raise ModelError(f"only {got} of {n} sampled rows passed validation")
+        columns = concat(parts)
+        if size(columns) > n:
+            columns = take(columns, np.arange(n))
+        return Sample(columns, report, self.codecs)
+
+    def sample(
+        self,
+        n: int,
+        *,
+        alpha: float = 0.0,
+        target: WindowProfile | None = None,
+        seed: int = 0,
+    ) -> list[dict[str, Any]]:
+        """``n`` records conforming to the schema, ``alpha`` of the way toward ``target``."""
+        return self.sample_columns(n, alpha=alpha, target=target, seed=seed).records()
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    def with_state_dict(self, state: Mapping[str, torch.Tensor], seed: int = 0) -> Synthesizer:
+        """The same codecs with other parameters (recalibrated for them)."""
+        model = TabularVAE(self.model.arch)
+        try:
+            model.load_state_dict(dict(state), strict=True)
+        except RuntimeError as exc:
+            raise ModelError(f"parameters do not fit this model: {exc}") from exc
+        model.eval()
+        return replace(self, model=model, calibration=calibrate(model, self.codecs, seed))
+
+
+def interpolate(a: Synthesizer, b: Synthesizer, t: float, seed: int = 0) -> Synthesizer:
+    """The model ``t`` of the way from ``a`` to ``b`` (same architecture and categories):
+    parameters and marginals (quantile functions, category and null shares) interpolated."""
+    if not 0.0 <= t <= 1.0:
+        raise ModelError(f"t must be within [0, 1], not {t}")
+    if a.model.arch != b.model.arch or a.schema != b.schema:
+        raise ModelError("models to interpolate need the same schema and architecture")
+    sa, sb = a.model.state_dict(), b.model.state_dict()
+    state = {k: (1 - t) * sa[k] + t * sb[k] for k in sa}
+    codecs = tuple(_mix_codec(ca, cb, t) for ca, cb in zip(a.codecs, b.codecs, strict=True))
+    mixed = replace(a, codecs=codecs, info={**a.info, "interpolated": t})
+    return mixed.with_state_dict(state, seed)
+
+
+def _mix_codec(a: Codec, b: Codec, t: float) -> Codec:
+    if isinstance(a, NumericCodec) and isinstance(b, NumericCodec):
+        return replace(
+            a,
+            quantiles=(1 - t) * a.quantiles + t * b.quantiles,
+            null_rate=(1 - t) * a.null_rate + t * b.null_rate,
+        )
+    if isinstance(a, CategoricalCodec) and isinstance(b, CategoricalCodec):
+        if a.vocab != b.vocab:
+            raise ModelError(f"field {a.spec.name!r} has other categories in the two models")
+        return replace(a if t < 0.5 else b, probs=(1 - t) * a.probs + t * b.probs)
+    if isinstance(a, TextCodec) and isinstance(b, TextCodec):
+        return replace(a if t < 0.5 else b, null_rate=(1 - t) * a.null_rate + t * b.null_rate)
+    raise ModelError(f"field {a.spec.name!r} is encoded differently in the two models")
