@@ -25,6 +25,16 @@ class Column:
 Columns = dict[str, Column]
 
 
+def bounded_sample(
+    records: Sequence[Mapping[str, Any]], limit: int, seed: int = 0
+) -> list[Mapping[str, Any]]:
+    """At most ``limit`` records: a seeded uniform choice, kept in their original order."""
+    if len(records) <= limit:
+        return list(records)
+    rows = np.sort(np.random.default_rng(seed).choice(len(records), size=limit, replace=False))
+    return [records[i] for i in rows.tolist()]
+
+
 def concat(parts: Sequence[Columns]) -> Columns:
     names = list(parts[0]) if parts else []
     return {

@@ -17,6 +17,7 @@ import torch
 
 from app.errors import ModelError
 from app.profile.window import WindowProfile
+from app.repository.models import ModelRepository
 from app.schema.model import Schema
 from app.synth.calibrate import Calibration, calibrate
 from app.synth.columns import Columns, concat, size, take, to_records
@@ -93,6 +94,18 @@ class Synthesizer:
     ) -> list[dict[str, Any]]:
         """``n`` records conforming to the schema, ``alpha`` of the way toward ``target``."""
         return self.sample_columns(n, alpha=alpha, target=target, seed=seed).records()
+
+    @classmethod
+    def load(cls, repo: ModelRepository, feed: str, version: int | None = None) -> Synthesizer:
+        """The stored model of a baseline version (default: current); see ``artifacts``."""
+        from app.synth.artifacts import load_synthesizer
+
+        return load_synthesizer(repo, feed, version)
+
+    def save(self, repo: ModelRepository, feed: str, version: int) -> None:
+        from app.synth.artifacts import save_synthesizer
+
+        save_synthesizer(repo, feed, version, self)
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         return {k: v.detach().clone() for k, v in self.model.state_dict().items()}

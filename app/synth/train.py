@@ -8,13 +8,13 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import torch
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.errors import ModelError
 from app.schema.model import Schema
 from app.synth.calibrate import calibrate
+from app.synth.columns import bounded_sample
 from app.synth.model import Architecture, TabularVAE, torch_threads
 from app.synth.synthesizer import Synthesizer
 from app.synth.transform import MAX_CATEGORIES, Codec, columns_of, encode, fit_codec
@@ -41,16 +41,6 @@ def pick_device(wanted: str | None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def training_rows(
-    records: Sequence[Mapping[str, Any]], limit: int, seed: int
-) -> list[Mapping[str, Any]]:
-    """At most ``limit`` records, a seeded uniform choice kept in their original order."""
-    if len(records) <= limit:
-        return list(records)
-    rows = np.sort(np.random.default_rng(seed).choice(len(records), size=limit, replace=False))
-    return [records[i] for i in rows.tolist()]
-
-
 def train_synthesizer(
     schema: Schema,
     records: Sequence[Mapping[str, Any]],
@@ -63,7 +53,7 @@ def train_synthesizer(
         raise ModelError("no records to train on")
     if cfg.epochs < 1:
         raise ModelError("train for at least one epoch")
-    rows = training_rows(records, cfg.max_rows, seed)
+    rows = bounded_sample(records, cfg.max_rows, seed)
     columns = columns_of(rows, schema.names)
     codecs: tuple[Codec, ...] = tuple(
         fit_codec(spec, columns[spec.name], cfg.max_categories) for spec in schema.fields
