@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     adwin_chunk: int = Field(default=100, gt=0)
     seed: int = 0
 
+    synth_budget_seconds: float = Field(default=30.0, gt=0)  # model training per baseline
+    synth_epochs: int = Field(default=300, gt=0)
+    synth_threads: int = Field(default=2, gt=0)  # torch threads (the cores are shared)
+    synth_device: str | None = None  # None: CUDA when present, else CPU
+
     @model_validator(mode="after")
     def _one_window_kind(self) -> Settings:
         if self.window_records is not None and self.window_seconds is not None:

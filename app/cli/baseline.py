@@ -13,7 +13,7 @@ from rich.table import Table
 
 from app.analysis.tolerances import Tolerances, apply_overrides, load_overrides
 from app.baseline.build import build_baseline
-from app.cli import common
+from app.cli import common, synth
 from app.errors import ConfigError
 from app.sources import read_file, read_topic
 
@@ -34,9 +34,14 @@ def create(
     tolerances_file: Annotated[
         Path | None, typer.Option("--tolerances", help="YAML overrides of the thresholds")
     ] = None,
+    no_model: Annotated[
+        bool, typer.Option("--no-model", help="Skip training the synthetic-data model")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the model's training")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
-    """Infer schema and profile from sample data; store them as the feed's next version."""
+    """Infer schema and profile from sample data; store them as the feed's next version,
+    with a bounded training sample and (unless --no-model) the synthetic-data model."""
     if (from_file is None) == (from_topic is None):
         raise ConfigError("give exactly one of --from-file and --from-topic")
     cfg = common.settings()
@@ -52,17 +57,22 @@ def create(
         overrides = load_overrides(tolerances_file, baseline.schema.names)
         baseline = replace(baseline, tolerances=apply_overrides(Tolerances(), overrides))
     stored = common.repository(cfg).save(baseline)
+    synth.models(cfg).save_sample(feed, stored.version, records, seed)
+    info = None
+    if not no_model:
+        info = synth.train_and_store(cfg, feed, stored.version, records, seed)
     if as_json:
-        print(
-            orjson.dumps(
-                {"feed": feed, "version": stored.version, "records": stored.profile.records}
-            ).decode()
-        )
+        doc = {"feed": feed, "version": stored.version, "records": stored.profile.records}
+        if info is not None:
+            doc["model"] = {k: info[k] for k in ("epochs", "seconds", "rows")}
+        print(orjson.dumps(doc).decode())
     else:
         print(
             f"baseline {feed} v{stored.version}: {len(stored.schema.fields)} fields "
             f"from {stored.profile.records} records ({source})"
         )
+        if info is not None:
+            print(synth.summary_line(feed, stored.version, info))
 
 
 @cli.command()

@@ -48,6 +48,7 @@ def dump(synth: Synthesizer) -> tuple[bytes, bytes]:
     tensors["cal.grids"] = torch.from_numpy(np.ascontiguousarray(synth.calibration.grids))
     for j, bias in enumerate(synth.calibration.biases):
         tensors[f"cal.bias.{j}"] = bias.detach().cpu().contiguous()
+    tensors["memory"] = torch.from_numpy(synth.memory.astype(np.uint64).view(np.int64))
     codecs = []
     for i, codec in enumerate(synth.codecs):
         for name, array in codec.arrays().items():
@@ -118,7 +119,10 @@ def load(blob: bytes, meta_bytes: bytes, expect_schema: Schema | None = None) ->
         raise ArtifactError(f"model artifact does not fit together: {exc}") from exc
     if [c.spec.name for c in codecs] != schema.names:
         raise ArtifactError("model codecs do not cover the schema's fields")
-    return Synthesizer(schema, codecs, model, calibration, meta.get("info", {}))
+    memory = np.sort(tensors["memory"].numpy().view(np.uint64)) if "memory" in tensors else None
+    if memory is None:
+        raise ArtifactError("model artifact lacks its training-row hashes")
+    return Synthesizer(schema, codecs, model, calibration, meta.get("info", {}), memory)
 
 
 def save_synthesizer(repo: ModelRepository, feed: str, version: int, synth: Synthesizer) -> None:

@@ -6,18 +6,19 @@ Everything random comes from one seed: a ``torch.Generator`` for the model's dra
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
 
 from app.synth.calibrate import Calibration
-from app.synth.columns import Column, Columns, concat
+from app.synth.columns import Column, Columns
 from app.synth.drift import DriftPlan
 from app.synth.model import TabularVAE, fit_biases
 from app.synth.transform import CategoricalCodec, Codec, NumericCodec, TextCodec, positions
 
-BATCH = 65_536
+BATCH = 16_384
 BIAS_ROWS = 20_000
 
 
@@ -39,9 +40,35 @@ def drift_biases(
     return tuple(biases)
 
 
+def value_tables(
+    codecs: Sequence[Codec], calibration: Calibration, plan: DriftPlan
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per continuous column: the calibration grid (model output at each rank) and the
+    quantile function to read those ranks through (the training one, or the plan's)."""
+    quantiles = [
+        plan.quantiles.get(c.spec.name, c.quantiles) for c in codecs if isinstance(c, NumericCodec)
+    ]
+    width = calibration.grids.shape[1]
+    table = np.stack(quantiles) if quantiles else np.zeros((0, width))
+    return torch.from_numpy(calibration.grids), torch.from_numpy(table)
+
+
+def read_through(grids: torch.Tensor, table: torch.Tensor, y: torch.Tensor) -> np.ndarray:
+    """Each column of ``y`` mapped through its piecewise-linear (grid -> table) function."""
+    if not len(grids):
+        return np.zeros((len(y), 0))
+    yt = y.double().T.contiguous()
+    hi = torch.searchsorted(grids, yt).clamp_(1, grids.shape[1] - 1)
+    lo = hi - 1
+    g0, g1 = grids.gather(1, lo), grids.gather(1, hi)
+    q0, q1 = table.gather(1, lo), table.gather(1, hi)
+    w = ((yt - g0) / (g1 - g0).clamp_min(1e-300)).clamp_(0, 1)
+    out: np.ndarray = (q0 + w * (q1 - q0)).T.numpy()
+    return out
+
+
 def decode_batch(
     codecs: Sequence[Codec],
-    calibration: Calibration,
     cont: np.ndarray,
     slots: np.ndarray,
     plan: DriftPlan,
@@ -54,8 +81,7 @@ def decode_batch(
         nulls = slots[:, segs[0]] == 1 if segs and not isinstance(codec, CategoricalCodec) else None
         if isinstance(codec, NumericCodec):
             assert column is not None
-            u = calibration.ranks(column, cont[:, column])
-            out[name] = Column(codec.decode(u, plan.quantiles.get(name)), _flags(nulls, n))
+            out[name] = Column(codec.finish(cont[:, column]), _flags(nulls, n))
         elif isinstance(codec, CategoricalCodec):
             values, cat_nulls = codec.decode(slots[:, segs[0]], rng, plan.tails.get(name))
             out[name] = Column(values, cat_nulls)
@@ -80,17 +106,27 @@ def draw(
     plan: DriftPlan,
     seed: int,
     batch: int = BATCH,
-) -> Columns:
-    """``n`` rows as columns (not yet validated)."""
+) -> Iterator[Columns]:
+    """``n`` rows as batches of columns (not yet validated)."""
     device = model.log_sigma.device
     gen = torch.Generator(device=device).manual_seed(seed)
     rng = np.random.default_rng(seed)
     biases = [b.to(device) for b in drift_biases(model, calibration, plan, seed + 1)]
-    parts: list[Columns] = []
+    sizes = [min(batch, n - start) for start in range(0, n, batch)] or [0]
     model.eval()
-    for start in range(0, n, batch) if n else [0]:
-        m = min(batch, n - start)
-        cont_t, slots_t = model.generate(m, gen, biases)
-        cont = cont_t.double().cpu().numpy()
-        parts.append(decode_batch(codecs, calibration, cont, slots_t.cpu().numpy(), plan, rng))
-    return concat(parts)
+
+    grids, table = value_tables(codecs, calibration, plan)
+
+    def generate(m: int) -> tuple[np.ndarray, np.ndarray]:
+        cont, slots = model.generate(m, gen, biases)
+        return read_through(grids, table, cont.cpu()), slots.cpu().numpy()
+
+    # a two-stage pipeline: the model draws batch k+1 (torch, GIL released) while the caller
+    # decodes and checks batch k; one worker keeps the draws in order (timing-independent)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(generate, sizes[0])
+        for k in range(len(sizes)):
+            cont, slots = pending.result()
+            if k + 1 < len(sizes):
+                pending = pool.submit(generate, sizes[k + 1])
+            yield decode_batch(codecs, cont, slots, plan, rng)

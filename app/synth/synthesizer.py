@@ -21,13 +21,15 @@ from app.repository.models import ModelRepository
 from app.schema.model import Schema
 from app.synth.calibrate import Calibration, calibrate
 from app.synth.columns import Columns, concat, size, take, to_records
+from app.synth.copies import column_hashes, is_copy
 from app.synth.drift import plan_drift
 from app.synth.model import TabularVAE
 from app.synth.sample import draw
 from app.synth.transform import CategoricalCodec, Codec, NumericCodec, TextCodec
-from app.synth.validate import ValidationReport, constraints, validate
+from app.synth.validate import Constraint, ValidationReport, constraints, validate
 
 MAX_ROUNDS = 20
+COPY = "copy_of_training_row"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class Synthesizer:
     model: TabularVAE
     calibration: Calibration
     info: Mapping[str, Any] = field(default_factory=dict)  # training facts (seed, epochs, ...)
+    memory: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))  # row hashes
 
     def sample_columns(
         self,
@@ -68,13 +71,11 @@ class Synthesizer:
         got = 0
         for attempt in range(MAX_ROUNDS):
             need = n - got if attempt == 0 else max(2 * (n - got), 1_024)
-            drawn = draw(
-                self.model, self.codecs, self.calibration, need, plan, seed + 104_729 * attempt
-            )
-            columns, keep, checked = validate(drawn, rules)
-            report.add(checked)
-            parts.append(columns if keep.all() else take(columns, np.flatnonzero(keep)))
-            got += int(keep.sum())
+            stream = seed + 104_729 * attempt
+            for drawn in draw(self.model, self.codecs, self.calibration, need, plan, stream):
+                columns, keep = self._check(drawn, rules, report)
+                parts.append(columns if keep.all() else take(columns, np.flatnonzero(keep)))
+                got += int(keep.sum())
             if got >= n:
                 break
         else:
@@ -83,6 +84,19 @@ class Synthesizer:
         if size(columns) > n:
             columns = take(columns, np.arange(n))
         return Sample(columns, report, self.codecs)
+
+    def _check(
+        self, drawn: Columns, rules: Mapping[str, Constraint], report: ValidationReport
+    ) -> tuple[Columns, np.ndarray]:
+        """Validate a batch and drop copies of training rows; counts go to ``report``."""
+        columns, keep, checked = validate(drawn, rules)
+        copies = keep & is_copy(column_hashes(self.codecs, columns), self.memory)
+        if copies.any():
+            keep &= ~copies
+            checked.kept -= int(copies.sum())
+            checked.rejected[COPY] += int(copies.sum())
+        report.add(checked)
+        return columns, keep
 
     def sample(
         self,
@@ -131,7 +145,8 @@ def interpolate(a: Synthesizer, b: Synthesizer, t: float, seed: int = 0) -> Synt
     sa, sb = a.model.state_dict(), b.model.state_dict()
     state = {k: (1 - t) * sa[k] + t * sb[k] for k in sa}
     codecs = tuple(_mix_codec(ca, cb, t) for ca, cb in zip(a.codecs, b.codecs, strict=True))
-    mixed = replace(a, codecs=codecs, info={**a.info, "interpolated": t})
+    memory = np.union1d(a.memory, b.memory)
+    mixed = replace(a, codecs=codecs, info={**a.info, "interpolated": t}, memory=memory)
     return mixed.with_state_dict(state, seed)
 
 

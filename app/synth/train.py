@@ -15,6 +15,7 @@ from app.errors import ModelError
 from app.schema.model import Schema
 from app.synth.calibrate import calibrate
 from app.synth.columns import bounded_sample
+from app.synth.copies import record_hashes
 from app.synth.model import Architecture, TabularVAE, torch_threads
 from app.synth.synthesizer import Synthesizer
 from app.synth.transform import MAX_CATEGORIES, Codec, columns_of, encode, fit_codec
@@ -83,7 +84,8 @@ def train_synthesizer(
         "config": {k: v for k, v in cfg.__dict__.items() if k != "device"},
         "trained_at_ms": int(time.time() * 1000),
     }
-    return Synthesizer(schema, codecs, model.cpu(), calibration, info)
+    memory = record_hashes(codecs, rows)
+    return Synthesizer(schema, codecs, model.cpu(), calibration, info, memory)
 
 
 def _fit(

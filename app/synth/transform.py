@@ -115,7 +115,7 @@ class NumericCodec:
 
     @classmethod
     def fit(cls, spec: FieldSpec, values: list[Any]) -> NumericCodec:
-        x, nulls = _numbers(spec.type, values)
+        x, nulls = numbers(spec.type, values)
         good = x[~nulls]
         if not len(good):
             raise ModelError(f"field {spec.name!r} has no values to learn from")
@@ -132,7 +132,7 @@ class NumericCodec:
 
     def encode(self, values: list[Any], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Normal scores (0 where null) and the null flags."""
-        x, nulls = _numbers(self.spec.type, values)
+        x, nulls = numbers(self.spec.type, values)
         xs = np.sort(x[~nulls])
         lo = np.searchsorted(xs, x, side="left") / max(len(xs), 1)
         hi = np.searchsorted(xs, x, side="right") / max(len(xs), 1)
@@ -143,7 +143,13 @@ class NumericCodec:
     def decode(self, u: np.ndarray, quantiles: np.ndarray | None = None) -> np.ndarray:
         """Values at ranks ``u`` of the quantile function (the training one by default)."""
         x: np.ndarray = np.interp(u, RANKS, self.quantiles if quantiles is None else quantiles)
-        if self.step > 0:
+        return self.finish(x)
+
+    def finish(self, x: np.ndarray) -> np.ndarray:
+        """Rounded to the training values' precision, typed."""
+        if 0 < self.step < 1:
+            x = np.round(x, round(-np.log10(self.step)))
+        elif self.step >= 1:
             x = np.round(x / self.step) * self.step
         return x.astype(np.int64) if self.spec.type == "int" else x
 
@@ -168,7 +174,7 @@ class NumericCodec:
         )
 
 
-def _numbers(ftype: str, values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+def numbers(ftype: str, values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
     """Values as floats (timestamps as epoch seconds) and null (or unreadable) flags."""
     nulls = np.fromiter((v is None for v in values), bool, len(values))
     if ftype == "timestamp":
@@ -234,6 +240,11 @@ class CategoricalCodec:
             tuple(v for v, _ in rest),
             tail_w / tail_w.sum() if len(tail_w) else tail_w,
         )
+
+    def typed(self, values: list[Any]) -> np.ndarray:
+        """Values as an array of the type decoding gives (None as a zero value)."""
+        zero = _zero(self.spec)
+        return np.array([zero if v is None else v for v in values], dtype=_dtype(self.spec))
 
     def encode(self, values: list[Any]) -> np.ndarray:
         index = {category_key(v): i for i, v in enumerate(self.vocab)}

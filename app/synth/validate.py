@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from app.schema.infer import value_type
 from app.schema.model import FieldSpec
@@ -86,6 +87,12 @@ def constraints(codecs: Sequence[Codec], plan: DriftPlan) -> dict[str, Constrain
 
 
 def _lengths(values: np.ndarray) -> np.ndarray:
+    """String lengths (-1 for anything that is not a string)."""
+    try:
+        if all(map(str.__instancecheck__, values)):
+            return np.fromiter(map(len, values), np.int64, len(values))
+    except TypeError:
+        pass
     n = len(values)
     return np.fromiter((len(v) if isinstance(v, str) else -1 for v in values), np.int64, n)
 
@@ -122,7 +129,10 @@ def validate(
                 else:
                     values = np.where(outside, fixed, x)
         if rule.categories is not None:
-            known = np.isin(values, np.array(rule.members, dtype=values.dtype))
+            if values.dtype == object:  # hash lookups; numpy's isin sorts object arrays
+                known = pd.Series(values).isin(rule.members).to_numpy()
+            else:
+                known = np.isin(values, np.array(rule.members, dtype=values.dtype))
             bad |= live & ~known
         if rule.spec.type == "string":
             lengths = _lengths(values)
