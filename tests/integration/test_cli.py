@@ -33,12 +33,25 @@ def test_create_from_file_then_show_json(tmp_path: Path) -> None:
     feed = unique("cli")
     pd.DataFrame(make_records(np.random.default_rng(0), 2_000)).to_parquet(tmp_path / "s.parquet")
     first = driftmend(
-        "baseline", "create", "--feed", feed, "--from-file", str(tmp_path / "s.parquet"), "--json"
+        "baseline",
+        "create",
+        "--no-model",
+        "--feed",
+        feed,
+        "--from-file",
+        str(tmp_path / "s.parquet"),
+        "--json",
     )
     assert first.returncode == 0, first.stderr
     assert orjson.loads(first.stdout) == {"feed": feed, "version": 1, "records": 2_000}
     again = driftmend(
-        "baseline", "create", "--feed", feed, "--from-file", str(tmp_path / "s.parquet")
+        "baseline",
+        "create",
+        "--no-model",
+        "--feed",
+        feed,
+        "--from-file",
+        str(tmp_path / "s.parquet"),
     )
     assert again.returncode == 0 and "v2" in again.stdout
     shown = driftmend("baseline", "show", "--feed", feed, "--json")
@@ -64,7 +77,16 @@ def test_create_from_topic_sample() -> None:
     rows = make_records(np.random.default_rng(1), 3_000)
     produce(topic, ((None, orjson.dumps(r), None, i % 2) for i, r in enumerate(rows)))
     done = driftmend(
-        "baseline", "create", "--feed", feed, "--from-topic", topic, "--sample", "1000", "--json"
+        "baseline",
+        "create",
+        "--no-model",
+        "--feed",
+        feed,
+        "--from-topic",
+        topic,
+        "--sample",
+        "1000",
+        "--json",
     )
     assert done.returncode == 0, done.stderr
     assert orjson.loads(done.stdout)["records"] == 1_000
@@ -86,7 +108,13 @@ def test_tolerances_show_and_set(tmp_path: Path) -> None:
     )
     assert (
         driftmend(
-            "baseline", "create", "--feed", feed, "--from-file", str(tmp_path / "s.csv")
+            "baseline",
+            "create",
+            "--no-model",
+            "--feed",
+            feed,
+            "--from-file",
+            str(tmp_path / "s.csv"),
         ).returncode
         == 0
     )
