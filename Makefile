@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WITH_ENV := eval "$$(scripts/services.sh env)" &&
 
-.PHONY: venv up down status test unit demo lint bench bench-detection clean-state
+.PHONY: venv up down status test unit demo lint bench bench-detection bench-synth clean-state
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "python3.11 (or python3) is needed" >&2; exit 1; }
@@ -51,6 +51,11 @@ bench: venv up
 
 bench-detection: venv
 	$(BIN)/python -m load_tests.detection
+
+bench-synth: venv
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	scripts/bench-venv.sh
+	$(BIN)/python -m load_tests.synth_bench --sdv .state/bench-venv/bin/python
 
 clean-state:
 	@scripts/services.sh clean
