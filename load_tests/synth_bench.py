@@ -71,10 +71,17 @@ def score(
 
 
 def run_sdv(
-    python: str, train: list[Any], holdout: list[Any], ours: list[Any], budget: float, seed: int
+    python: str,
+    schema: Schema,
+    data: tuple[list[Any], list[Any], list[Any]],
+    budget: float,
+    seed: int,
 ) -> tuple[dict[str, Any], list[Any]]:
+    train, holdout, ours = data
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        text = [f.name for f in schema.fields if f.kind == "text"]
+        (folder / "text_fields.json").write_text(json.dumps(text))
         for name, rows in (("train", train), ("holdout", holdout), ("ours", ours)):
             pd.DataFrame(rows).to_parquet(folder / f"{name}.parquet")
         done = subprocess.run(
@@ -110,7 +117,7 @@ def bench(name: str, budget: float, seed: int, threads: int, sdv: str | None) ->
         "speed_rows_per_s": speed(synth, threads),
     }
     if sdv:
-        facts, tvae = run_sdv(sdv, train, holdout, ours, budget, seed)
+        facts, tvae = run_sdv(sdv, schema, (train, holdout, ours), budget, seed)
         result["tvae"] = {**facts, **score(schema, train, holdout, tvae)}
     return result
 

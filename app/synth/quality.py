@@ -72,7 +72,7 @@ def column_shape(p: Prepared) -> float:
     if not len(r) or not len(s):
         return 1.0 if len(r) == len(s) else 0.0
     if p.numeric:
-        return 1.0 - float(ks_2samp(r, s).statistic)
+        return 1.0 - float(ks_2samp(r, s, method="asymp").statistic)
     k = int(max(r.max(), s.max())) + 1
     pr = np.bincount(r, minlength=k) / len(r)
     ps = np.bincount(s, minlength=k) / len(s)
