@@ -58,10 +58,42 @@ class Settings(BaseSettings):
     synth_threads: int = Field(default=2, gt=0)  # torch threads (the cores are shared)
     synth_device: str | None = None  # None: CUDA when present, else CPU
 
+    # self-healing: injection (synthetic records per real record in the output)
+    alerts_topic: str = "driftmend.alerts"
+    baselines_topic: str = "driftmend.baselines"
+    inject_enabled: bool = True
+    inject_smoothing: float = Field(default=0.5, ge=0)  # medium: rate = score x smoothing
+    inject_max_rate: float = Field(default=1.0, ge=0, le=10)  # synthetic per real, at most
+    inject_ramp_windows: int = Field(default=4, gt=0)  # alpha 0 -> 1 over this many windows
+    inject_decay: float = Field(default=0.5, gt=0, lt=1)  # rate x decay per calm window
+    inject_min_rate: float = Field(default=0.02, ge=0)  # below this, injection stops
+    hold_output: bool = True  # hold a window's records until its verdict (<= one window)
+
+    # self-healing: retraining
+    retrain_enabled: bool = True
+    retrain_cooldown_seconds: float = Field(default=60.0, ge=0)
+    retrain_weight_historical: float = Field(default=0.2, ge=0)
+    retrain_weight_current: float = Field(default=0.7, ge=0)
+    retrain_weight_injected: float = Field(default=0.1, ge=0)
+    profile_weight_historical: float = Field(default=0.9, ge=0)  # low drift: profile update
+    profile_weight_current: float = Field(default=0.1, ge=0)
+    retrain_current_records: int = Field(default=20_000, gt=0)  # read back from the input
+    retrain_budget_seconds: float = Field(default=20.0, gt=0)
+    challenger_margin: float = Field(default=0.05, ge=0, le=1)  # allowed loss on baseline data
+
     @model_validator(mode="after")
     def _one_window_kind(self) -> Settings:
         if self.window_records is not None and self.window_seconds is not None:
             raise ValueError("set either window_records or window_seconds, not both")
+        if self.inject_min_rate > self.inject_max_rate:
+            raise ValueError("inject_min_rate must not exceed inject_max_rate")
+        weights = (
+            self.retrain_weight_historical,
+            self.retrain_weight_current,
+            self.retrain_weight_injected,
+        )
+        if sum(weights) <= 0:
+            raise ValueError("the retrain weights must not all be zero")
         return self
 
     def window_size_records(self) -> int | None:
