@@ -26,6 +26,7 @@ DEFAULT_TOLERANCES: dict[str, Tolerance] = {
     "nullability": Tolerance(1e-9, 0.01, 0.1),  # null share of a field that had no nulls
     "length_range": Tolerance(0.001, 0.01, 0.1),  # share of strings outside baseline lengths
     "new_categories": Tolerance(0.001, 0.05, 0.2),  # share of values in unseen categories
+    "distinct_count": Tolerance(0.1, 0.3, 0.7),  # |log| distinct count / expected at this size
     "joint_distribution": Tolerance(0.005, 0.05, 0.15),  # MMD^2 of the continuous fields
     "type": Tolerance(0.001, 0.01, 0.1),  # share of values of a type the schema rejects
     "stream_change": Tolerance(2, 5, 10),  # ADWIN alarms within the window

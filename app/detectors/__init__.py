@@ -4,6 +4,7 @@ from app.detectors.adwin import AdwinAlarms, AdwinMonitor
 from app.detectors.base import DetectorResult, Severity, Tolerance, WindowDetector
 from app.detectors.categories import NewCategories
 from app.detectors.chisquare import ChiSquare
+from app.detectors.distinct import DistinctCount
 from app.detectors.js import JensenShannon
 from app.detectors.ks import KolmogorovSmirnov, StringLength
 from app.detectors.nulls import NullRate
@@ -24,6 +25,7 @@ WINDOW_DETECTORS: tuple[type[WindowDetector], ...] = (
     NullRate,
     Nullability,
     NewCategories,
+    DistinctCount,
     TypeMismatch,
     AdwinAlarms,
 )
@@ -35,6 +37,7 @@ __all__ = [
     "CategoricalPSI",
     "ChiSquare",
     "DetectorResult",
+    "DistinctCount",
     "JensenShannon",
     "KolmogorovSmirnov",
     "LengthRange",
