@@ -2,7 +2,12 @@
 
 from app.codecs.avro import AvroCodec
 from app.codecs.base import Codec
-from app.codecs.confluent import ConfluentAvroCodec, LocalSchemaRegistry, RegistryClient
+from app.codecs.confluent import (
+    ConfluentAvroCodec,
+    FramedRecord,
+    LocalSchemaRegistry,
+    RegistryClient,
+)
 from app.codecs.factory import make_codec
 from app.codecs.json import JsonCodec
 
@@ -10,6 +15,7 @@ __all__ = [
     "AvroCodec",
     "Codec",
     "ConfluentAvroCodec",
+    "FramedRecord",
     "JsonCodec",
     "LocalSchemaRegistry",
     "RegistryClient",

@@ -18,6 +18,18 @@ MAGIC = 0
 HEADER = struct.Struct(">bI")
 
 
+class FramedRecord(dict[str, Any]):
+    """A decoded record that remembers the schema id it was written with (and that schema's
+    text), so profiles can count schema ids per window."""
+
+    __slots__ = ("schema_id", "writer_schema")
+
+    def __init__(self, fields: dict[str, Any], schema_id: int, writer_schema: str) -> None:
+        super().__init__(fields)
+        self.schema_id = schema_id
+        self.writer_schema = writer_schema
+
+
 class SchemaSource(Protocol):
     def schema(self, schema_id: int) -> str: ...
 
@@ -64,11 +76,14 @@ class ConfluentAvroCodec:
         self.source = source
         self.write_schema_id = write_schema_id
         self._schemas: dict[int, Any] = {}
+        self._texts: dict[int, str] = {}
 
     def _schema(self, schema_id: int) -> Any:
         schema = self._schemas.get(schema_id)
         if schema is None:
-            schema = self._schemas[schema_id] = parse_avro_schema(self.source.schema(schema_id))
+            text = self.source.schema(schema_id)
+            schema = self._schemas[schema_id] = parse_avro_schema(text)
+            self._texts[schema_id] = text
         return schema
 
     def schema_id(self, data: bytes) -> int:
@@ -80,7 +95,9 @@ class ConfluentAvroCodec:
         return int(schema_id)
 
     def decode(self, data: bytes) -> dict[str, Any]:
-        return read_avro(data[HEADER.size :], self._schema(self.schema_id(data)))
+        schema_id = self.schema_id(data)
+        fields = read_avro(data[HEADER.size :], self._schema(schema_id))
+        return FramedRecord(fields, schema_id, self._texts[schema_id])
 
     def decode_many(self, values: Sequence[bytes]) -> list[dict[str, Any] | DecodeError]:
         return decode_each(self, values)

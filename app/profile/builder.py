@@ -66,6 +66,8 @@ class ProfileBuilder:
         self.records = 0
         self.decode_errors = 0
         self.in_order = True  # the last batch's numeric values follow record order
+        self.schema_ids: Counter[int] = Counter()
+        self.writer_schemas: dict[int, str] = {}
         joint = [f.name for f in self._specs.values() if f.kind == "continuous"]
         self.sample = RowSample.empty(joint) if len(joint) >= 2 else None
 
@@ -79,6 +81,8 @@ class ProfileBuilder:
             if keys is None:
                 keys = np.arange(self.records, self.records + len(records), dtype=np.uint64)
             self.sample = self.sample.offer(records, keys)
+        if records and getattr(records[0], "schema_id", None) is not None:
+            self._count_schema_ids(records)
         columns, self.in_order = _columns(records)
         self.records += len(records)
         numeric: dict[str, np.ndarray] = {}
@@ -114,9 +118,21 @@ class ProfileBuilder:
             partitions=partitions,
             fields={name: fp.merge(FieldProfile()) for name, fp in self._fields.items()},
             sample=self.sample,
+            schema_ids=dict(self.schema_ids),
+            writer_schemas=dict(self.writer_schemas),
         )
 
     # -- internals ------------------------------------------------------------------------
+    def _count_schema_ids(self, records: Sequence[Any]) -> None:
+        """Count the writer schema ids of Confluent-framed records (``FramedRecord``)."""
+        counts: Counter[int] = Counter(
+            sid for r in records if (sid := getattr(r, "schema_id", None)) is not None
+        )
+        self.schema_ids.update(counts)
+        for schema_id in counts.keys() - self.writer_schemas.keys():
+            first = next(r for r in records if getattr(r, "schema_id", None) == schema_id)
+            self.writer_schemas[schema_id] = first.writer_schema
+
     def _profile(self, name: str) -> FieldProfile:
         fp = self._fields.get(name)
         if fp is None:

@@ -25,6 +25,8 @@ class WindowProfile:
     partitions: frozenset[int] = frozenset()
     fields: dict[str, FieldProfile] = field(default_factory=dict)
     sample: RowSample | None = None  # rows of the continuous fields, for joint tests
+    schema_ids: dict[int, int] = field(default_factory=dict)  # records per writer schema id
+    writer_schemas: dict[int, str] = field(default_factory=dict)  # schema id -> its text
 
     def merge(self, other: WindowProfile) -> WindowProfile:
         if (self.feed, self.window_id) != (other.feed, other.window_id):
@@ -51,6 +53,11 @@ class WindowProfile:
             partitions=self.partitions | other.partitions,
             fields=fields,
             sample=_merge_samples(self.sample, other.sample),
+            schema_ids={
+                i: self.schema_ids.get(i, 0) + other.schema_ids.get(i, 0)
+                for i in self.schema_ids.keys() | other.schema_ids.keys()
+            },
+            writer_schemas={**other.writer_schemas, **self.writer_schemas},
         )
 
     def serialize(self) -> bytes:
@@ -66,6 +73,8 @@ class WindowProfile:
                 "partitions": sorted(self.partitions),
                 "fields": {name: fp.to_dict() for name, fp in sorted(self.fields.items())},
                 "sample": None if self.sample is None else self.sample.to_dict(),
+                "schema_ids": {str(i): n for i, n in sorted(self.schema_ids.items())},
+                "writer_schemas": {str(i): t for i, t in sorted(self.writer_schemas.items())},
             }
         )
 
@@ -85,6 +94,10 @@ class WindowProfile:
                 partitions=frozenset(int(p) for p in raw["partitions"]),
                 fields={str(k): FieldProfile.from_dict(v) for k, v in raw["fields"].items()},
                 sample=None if raw.get("sample") is None else RowSample.from_dict(raw["sample"]),
+                schema_ids={int(i): int(n) for i, n in (raw.get("schema_ids") or {}).items()},
+                writer_schemas={
+                    int(i): str(t) for i, t in (raw.get("writer_schemas") or {}).items()
+                },
             )
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SketchError(f"malformed window profile: {exc}") from exc

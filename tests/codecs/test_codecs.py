@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.codecs import AvroCodec, ConfluentAvroCodec, JsonCodec, LocalSchemaRegistry
+from app.codecs import (
+    AvroCodec,
+    ConfluentAvroCodec,
+    FramedRecord,
+    JsonCodec,
+    LocalSchemaRegistry,
+)
 from app.errors import DecodeError
 
 SCHEMA = {
@@ -100,3 +106,14 @@ def test_truncated_avro(tmp_path: Path) -> None:
     data = AvroCodec(SCHEMA).encode({"x": 1.0, "n": 5, "s": "hello", "b": True})
     with pytest.raises(DecodeError):
         AvroCodec(SCHEMA).decode(data[:-3])
+
+
+def test_confluent_records_carry_their_schema_id(tmp_path: Path) -> None:
+    text = json.dumps(SCHEMA)
+    (tmp_path / "7.avsc").write_text(text)
+    codec = ConfluentAvroCodec(LocalSchemaRegistry(tmp_path), write_schema_id=7)
+    record = {"x": 1.5, "n": None, "s": "a", "b": False}
+    decoded = codec.decode(codec.encode(record))
+    assert isinstance(decoded, FramedRecord)
+    assert (decoded.schema_id, decoded.writer_schema) == (7, text)
+    assert decoded == record
