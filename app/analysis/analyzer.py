@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.analysis.confidence import score_interval
+from app.analysis.schema_ids import SchemaIdWatch
 from app.analysis.structure import structural_changes
 from app.baseline.model import Baseline
 from app.detectors import WINDOW_DETECTORS, WindowDetector
@@ -60,6 +61,7 @@ class Analyzer:
             reference = baseline.profile.fields.get(spec.name, FieldProfile())
             tol = baseline.tolerances.for_field(spec.name, cls.characteristic)
             self._detectors.append(cls(spec, reference, tol, alpha))
+        self._schema_ids = SchemaIdWatch(baseline.profile, baseline.tolerances)
         sample = baseline.profile.sample
         self._joint = (
             None
@@ -93,7 +95,8 @@ class Analyzer:
             if joint.drifted:
                 findings.append(joint)
                 fixed = max(fixed, joint.score)
-        for change in structural_changes(self.baseline.schema, window, self.baseline.tolerances):
+        changes = structural_changes(self.baseline.schema, window, self.baseline.tolerances)
+        for change in [*changes, *self._schema_ids.check(window)]:
             scores[change.field] = max(scores.get(change.field, 0.0), change.score)
             findings.append(change)
             fixed = max(fixed, change.score)

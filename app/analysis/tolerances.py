@@ -32,6 +32,7 @@ DEFAULT_TOLERANCES: dict[str, Tolerance] = {
     "stream_change": Tolerance(2, 5, 10),  # ADWIN alarms within the window
     "unknown_field": Tolerance(0.001, 0.5, 1.01),  # share of records with a new field
     "missing_field": Tolerance(0.001, 0.1, 0.5),  # share of records lacking a required field
+    "schema_id": Tolerance(0.3, 0.6, 0.9),  # new writer schema id: 1/3 FULL, 2/3 one-way, 1 NONE
 }
 
 
