@@ -79,6 +79,46 @@ class Metrics:
             registry=r,
         )
 
+        self.synthetic_records = Counter(
+            "driftmend_synthetic_records_total",
+            "Synthetic records interleaved into the output topic",
+            ["feed"],
+            registry=r,
+        )
+        self.injection_rate = Gauge(
+            "driftmend_injection_rate",
+            "Synthetic records per real record the last verdict asked for",
+            ["feed"],
+            registry=r,
+        )
+        self.injection_alpha = Gauge(
+            "driftmend_injection_alpha",
+            "How far (0..1) the synthetic records lean from the baseline toward current data",
+            ["feed"],
+            registry=r,
+        )
+        self.held_records = Gauge(
+            "driftmend_held_records",
+            "Output records held until their window's verdict",
+            ["feed"],
+            registry=r,
+        )
+        self.hold_timeouts = Counter(
+            "driftmend_hold_timeouts_total",
+            "Windows released without a verdict (none came in time)",
+            ["feed"],
+            registry=r,
+        )
+        self.alerts = Counter(
+            "driftmend_alerts_total", "Alerts sent (high drift)", ["feed"], registry=r
+        )
+        self.retrains = Counter(
+            "driftmend_retrain_outcomes_total",
+            "Outcomes of the retrain agent (retrain, revert, repair, profile_update, ...)",
+            ["feed", "action"],
+            registry=r,
+        )
+
     def serve(self, port: int, addr: str = "0.0.0.0") -> None:
         start_http_server(port, addr=addr, registry=self.registry)
 

@@ -60,6 +60,7 @@ class Settings(BaseSettings):
 
     # self-healing: injection (synthetic records per real record in the output)
     alerts_topic: str = "driftmend.alerts"
+    verdicts_topic: str = "driftmend.verdicts"
     baselines_topic: str = "driftmend.baselines"
     inject_enabled: bool = True
     inject_smoothing: float = Field(default=0.5, ge=0)  # medium: rate = score x smoothing

@@ -2,7 +2,7 @@
 
 ``ingest`` (a service running a confluent-kafka batch loop in a thread) forwards and profiles
 the input; ``aggregate`` (a faust agent on the window-profiles topic) merges partial windows,
-compares them with the baseline and emits drift events.
+compares them with the baseline, emits drift events and each window's verdict (injection).
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ from confluent_kafka.admin import AdminClient
 
 from app.errors import ConfigError, DriftmendError, SketchError
 from app.events.drift_event import encode_event
+from app.inject.policy import InjectionPolicy
 from app.kafka.topics import ensure_topics, load_topic_specs, partition_count
 from app.metrics import Metrics
 from app.profile.window import WindowProfile
 from app.repository.baselines import BaselineRepository
+from app.repository.models import ModelRepository
 from app.settings import Settings
 from app.worker.aggregator import WindowAggregator
 from app.worker.analysis import AnalysisClient
@@ -29,6 +31,7 @@ from app.worker.baseline_ref import BaselineRef
 from app.worker.ingest import Ingest
 from app.worker.options import WorkerOptions
 from app.worker.profiler import STATE_HEADER
+from app.worker.steering import Steering
 
 log = logging.getLogger("driftmend.worker")
 
@@ -81,6 +84,7 @@ class Judge:
         metrics: Metrics,
         min_records: int,
         send: Any,
+        steering: Steering,
     ) -> None:
         self.analysis = AnalysisClient(options.input_topic)
         self.options = options
@@ -89,6 +93,7 @@ class Judge:
         self.metrics = metrics
         self.min_records = min_records
         self.send = send
+        self.steering = steering
 
     def refresh_baseline(self) -> None:
         try:
@@ -101,19 +106,30 @@ class Judge:
             log.warning("keeping baseline version %d: %s", self.ref.baseline.version, exc)
 
     async def decide(self, window: WindowProfile) -> None:
-        feed = self.options.feed
+        """Judge the window, then publish its verdict whatever happened (held records wait
+        for it)."""
         self.refresh_baseline()
+        version = self.ref.baseline.version
+        event: dict[str, Any] | None = None
+        judged = False
+        try:
+            judged, event = await self._judge(window)
+        finally:
+            await self.steering.after(window, version, event, judged)
+
+    async def _judge(self, window: WindowProfile) -> tuple[bool, dict[str, Any] | None]:
+        feed = self.options.feed
         if window.records < self.min_records:
             self.metrics.windows_skipped.labels(feed).inc()
             log.info("window %d: %d records, too few to judge", window.window_id, window.records)
-            return
+            return False, None
         event, scores = await self.analysis.analyze(self.ref.baseline, self.ref.serialized, window)
         self.metrics.windows_closed.labels(feed).inc()
         for name, score in scores.items():
             self.metrics.drift_score.labels(feed, name).set(score)
         if event is None:
             log.info("window %d: %d records, no drift", window.window_id, window.records)
-            return
+            return True, None
         await self.send(key=feed.encode(), value=encode_event(event))
         self.metrics.drift_events.labels(feed, event["severity"]).inc()
         changed = ", ".join(
@@ -126,6 +142,7 @@ class Judge:
             event["drift_score"],
             changed,
         )
+        return True, event
 
 
 def create_app(
@@ -156,7 +173,20 @@ def create_app(
         settings.window_profiles_topic, key_serializer="raw", value_serializer="raw"
     )
     events = app.topic(settings.drift_events_topic, key_serializer="raw", value_serializer="raw")
-    judge = Judge(options, repository, ref, metrics, ingest.clock.min_records(), events.send)
+    verdicts = app.topic(settings.verdicts_topic, key_serializer="raw", value_serializer="raw")
+    alerts = app.topic(settings.alerts_topic, key_serializer="raw", value_serializer="raw")
+    steering = Steering(
+        options.feed,
+        InjectionPolicy.from_settings(settings),
+        ModelRepository(repository.client),
+        metrics,
+        verdicts.send,
+        alerts.send,
+        enabled=settings.inject_enabled,
+    )
+    judge = Judge(
+        options, repository, ref, metrics, ingest.clock.min_records(), events.send, steering
+    )
     key_prefix = f"{options.feed}:".encode()
     app.service(type("FeedIngestService", (IngestService,), {"ingest": ingest}))
 

@@ -1,10 +1,12 @@
 """The hot path: a confluent-kafka batch consumer that forwards every record unchanged.
 
-Per batch: every record goes to the output topic (same partition when the output has as
-many partitions; same key, value, headers and timestamp); the batch's values then go to the
-profiler process (decode, windows, dead letters). Offsets are committed once the output
-*and* the profiler's work on that batch are acknowledged (at-least-once); the profiler runs
-one batch behind, on the other core.
+Per batch: every record goes to the output gate (same partition when the output has as many
+partitions; same key, value, headers and timestamp), which sends it out at once or holds it
+until its window's verdict and interleaves synthetic records (``app.worker.gate``); the
+batch's values go to the profiler process (decode, windows, dead letters). Offsets are
+committed once the output *and* the profiler's work are acknowledged (at-least-once): per
+partition, ``min(released and acknowledged, profiled)``. The profiler runs one batch
+behind, on the other core; synthetic records are sampled in a process of their own.
 """
 
 from __future__ import annotations
@@ -14,15 +16,24 @@ import threading
 import time
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import (
+    OFFSET_END,
+    Consumer,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient
 
-from app.errors import DriftmendError, KafkaError
-from app.kafka.produce import produce_blocking
+from app.errors import DecodeError, DriftmendError, KafkaError
+from app.inject.synth_process import SynthClient
+from app.inject.verdict import Verdict
 from app.kafka.topics import TopicSpec, ensure_topics, partition_count
 from app.metrics import Metrics
 from app.settings import Settings
 from app.worker.baseline_ref import BaselineRef
+from app.worker.gate import OutputGate
 from app.worker.options import WorkerOptions
 from app.worker.profiler import ProfilerClient, RawBatch, Stats
 from app.worker.windows import WindowClock
@@ -46,13 +57,15 @@ class Ingest:
         self.partitions = partitions
         self.clock = WindowClock(partitions, options.window_records, options.window_seconds)
         self._delivery_errors: list[str] = []
+        self._gate_released: dict[int, int] = {}
         self._same_partitions = False
         self._last_record = time.monotonic()
         self._idle_flushed = True
         self._last_lag = 0.0
         feed = options.feed
         self._m_in = metrics.records_in.labels(feed, options.input_topic)
-        self._m_out = metrics.records_out.labels(feed, options.output_topic)
+        self._profiled: dict[int, int] = {}  # partition -> next offset the profiler acked
+        self._committed: dict[int, int] = {}
         self._m_dlq = metrics.dlq_records.labels(feed, "decode")
         self._m_latency = metrics.latency.labels(feed)
 
@@ -83,6 +96,19 @@ class Ingest:
         )
         return consumer, producer
 
+    def _verdict_consumer(self) -> Consumer:
+        """Reads verdicts from now on (no group: every worker sees every verdict)."""
+        consumer = Consumer(
+            {
+                **self.settings.kafka_config(),
+                "group.id": f"{self.options.group_id}-verdicts",
+                "enable.auto.commit": False,
+                "enable.partition.eof": False,
+            }
+        )
+        consumer.assign([TopicPartition(self.settings.verdicts_topic, 0, OFFSET_END)])
+        return consumer
+
     def _on_delivery(self, err: Any, msg: Message) -> None:
         if err is not None:
             self._delivery_errors.append(f"{msg.topic()}: {err}")
@@ -96,124 +122,161 @@ class Ingest:
     def run(self, stop: threading.Event) -> None:
         self.prepare_output()
         consumer, producer = self._clients()
+        verdicts = self._verdict_consumer()
+        synth = SynthClient(self.settings, self.options) if self.settings.inject_enabled else None
+        gate = OutputGate(
+            producer,
+            self.options.output_topic,
+            self.options.feed,
+            self.clock,
+            self._same_partitions,
+            self.settings.hold_output,
+            synth,
+            self.metrics,
+            max_hold_seconds=3 * self.settings.window_grace_seconds
+            + (self.options.window_seconds or 0.0),
+        )
         profiler = ProfilerClient(
             self.settings, self.options, self.baseline.baseline, self.partitions
         )
         consumer.subscribe(
             [self.options.input_topic],
             on_assign=self._on_assign,
-            on_revoke=lambda c, parts: self._on_revoke(c, profiler, parts),
+            on_revoke=lambda c, parts: self._on_revoke(c, profiler, gate, producer, parts),
         )
         log.info(
-            "ingest: %s -> %s, windows of %s",
+            "ingest: %s -> %s, windows of %s, output %s",
             self.options.input_topic,
             self.options.output_topic,
             f"{self.options.window_records} records"
             if self.options.window_records
             else f"{self.options.window_seconds} s",
+            "held until each window's verdict" if self.settings.hold_output else "at once",
         )
         try:
             while not stop.is_set():
-                msgs = consumer.consume(self.settings.batch_size, timeout=0.5)
+                msgs = consumer.consume(self.settings.batch_size, timeout=0.2)
                 if msgs:
-                    self._process(consumer, producer, profiler, msgs)
+                    self._process(producer, profiler, gate, msgs)
                 elif (
                     not self._idle_flushed
                     and time.monotonic() - self._last_record > self.settings.window_grace_seconds
                 ):
-                    self._settle(consumer, profiler)
+                    self._settle(profiler)
                     self._account(profiler.command("idle"))
                     self._idle_flushed = True
+                self._steer(verdicts, synth, gate)
+                if gate.pump():
+                    self._deliver(producer)
+                self._commit(consumer)
                 self._report_lag(consumer)
-            self._settle(consumer, profiler)
+            self._settle(profiler)
+            gate.release_all()
+            self._deliver(producer)
+            self._commit(consumer, asynchronous=False)
         finally:
             try:
-                consumer.close()  # revokes: settles and commits through the profiler
+                consumer.close()  # revokes: settles, releases and commits
             finally:
                 profiler.close()
+                verdicts.close()
+                if synth is not None:
+                    synth.close()
                 producer.flush(30)
 
     def _process(
-        self, consumer: Consumer, producer: Producer, profiler: ProfilerClient, msgs: list[Message]
+        self, producer: Producer, profiler: ProfilerClient, gate: OutputGate, msgs: list[Message]
     ) -> None:
         started = time.perf_counter()
         self._last_record = time.monotonic()
         self._idle_flushed = False
-        raw = self._forward(producer, msgs)
+        gate.forward(msgs)
+        if not self.settings.hold_output:
+            self._deliver(producer)
+        self._m_in.inc(len(msgs))
+        profiler.set_baseline(self.baseline.baseline)
+        raw = _raw_batch(self.options.input_topic, msgs)
+        for offsets, stats in profiler.submit(raw, (_next_offsets(msgs), started)):
+            self._profiled_through(offsets)
+            self._account(stats)
+
+    def _deliver(self, producer: Producer) -> None:
+        """Wait until everything produced is acknowledged (or fail: nothing is committed)."""
         producer.flush(60)
         if self._delivery_errors:
             errors, self._delivery_errors = self._delivery_errors[:3], []
             raise KafkaError(f"output not acknowledged, not committing: {errors}")
-        self._m_in.inc(len(msgs))
-        profiler.set_baseline(self.baseline.baseline)
-        for offsets, stats in profiler.submit(raw, (_next_offsets(msgs), started)):
-            self._commit(consumer, offsets)
-            self._account(stats)
 
-    def _forward(self, producer: Producer, msgs: list[Message]) -> RawBatch:
-        topic = self.options.output_topic
-        produce = producer.produce
-        same = self._same_partitions
-        raw = RawBatch(self.options.input_topic)
-        for m in msgs:
+    def _steer(self, verdicts: Consumer, synth: SynthClient | None, gate: OutputGate) -> None:
+        for m in verdicts.consume(100, timeout=0):
             if m.error() is not None:
-                log.warning("consumer error: %s", m.error())
+                log.debug("verdicts: %s", m.error())
                 continue
-            value, key, headers = m.value(), m.key(), m.headers()
-            partition, ts = m.partition() or 0, m.timestamp()[1]
-            args = (topic, value, key, partition if same else -1, None, None, max(ts, 0), headers)
             try:
-                produce(*args)
-            except BufferError:
-                produce_blocking(producer, args)
-            if value is not None:  # tombstones are forwarded, not profiled
-                raw.values.append(value)
-                raw.keys.append(key)
-                raw.headers.append(headers)
-                raw.partitions.append(partition)
-                raw.offsets.append(m.offset() or 0)
-                raw.timestamps.append(ts)
-        self._m_out.inc(len(msgs))
-        return raw
+                gate.on_verdict(Verdict.from_message(m.headers(), m.value()), self.settings.seed)
+            except DecodeError as exc:
+                log.warning("ignoring a verdict: %s", exc)
+        if synth is not None:
+            gate.on_results(synth.results())
+        self._gate_released = gate.released()
 
     def _account(self, stats: Stats) -> None:
         self._m_dlq.inc(stats.dead_lettered)
 
-    def _commit(
-        self,
-        consumer: Consumer,
-        token: tuple[list[TopicPartition], float],
-        asynchronous: bool = True,
-    ) -> None:
+    def _profiled_through(self, token: tuple[list[TopicPartition], float]) -> None:
         offsets, started = token
-        try:
-            if asynchronous:
-                consumer.commit(offsets=offsets, asynchronous=True)
-            else:
-                consumer.commit(offsets=offsets, asynchronous=False)
-        except KafkaException as exc:
-            log.warning("offset commit failed (records will be re-read): %s", exc)
+        for tp in offsets:
+            self._profiled[tp.partition] = max(self._profiled.get(tp.partition, 0), tp.offset)
         self._m_latency.observe(time.perf_counter() - started)
 
-    def _settle(
-        self, consumer: Consumer, profiler: ProfilerClient, asynchronous: bool = True
-    ) -> None:
+    def _commit(self, consumer: Consumer, asynchronous: bool = True) -> None:
+        """Commit, per partition, what is both released (and acknowledged) and profiled."""
+        due = []
+        for p, profiled in self._profiled.items():
+            upto = min(profiled, self._gate_released.get(p, 0))
+            if upto > self._committed.get(p, 0):
+                due.append(TopicPartition(self.options.input_topic, p, upto))
+                self._committed[p] = upto
+        if not due:
+            return
+        try:
+            if asynchronous:
+                consumer.commit(offsets=due, asynchronous=True)
+            else:
+                consumer.commit(offsets=due, asynchronous=False)
+        except KafkaException as exc:
+            log.warning("offset commit failed (records will be re-read): %s", exc)
+
+    def _settle(self, profiler: ProfilerClient) -> None:
         for token, stats in profiler.drain():
-            self._commit(consumer, token, asynchronous)
+            self._profiled_through(token)
             self._account(stats)
 
     def _on_assign(self, consumer: Consumer, parts: list[TopicPartition]) -> None:
         self.metrics.assigned_partitions.labels(self.options.feed).set(len(parts))
 
     def _on_revoke(
-        self, consumer: Consumer, profiler: ProfilerClient, parts: list[TopicPartition]
+        self,
+        consumer: Consumer,
+        profiler: ProfilerClient,
+        gate: OutputGate,
+        producer: Producer,
+        parts: list[TopicPartition],
     ) -> None:
-        # commit synchronously: the next owner starts exactly where this worker stopped
+        # release and commit synchronously: the next owner starts where this worker stopped
+        lost = [tp.partition for tp in parts]
         try:
-            self._settle(consumer, profiler, asynchronous=False)
-            self._account(profiler.command("revoke", [tp.partition for tp in parts]))
+            self._settle(profiler)
+            self._account(profiler.command("revoke", lost))
+            gate.release_partitions(lost)
+            self._deliver(producer)
+            self._gate_released = gate.released()
+            self._commit(consumer, asynchronous=False)
         except (DriftmendError, OSError) as exc:  # the profiler is gone: records re-read
             log.warning("could not settle revoked partitions: %s", exc)
+        for p in lost:
+            self._profiled.pop(p, None)
+            self._committed.pop(p, None)
         self.metrics.assigned_partitions.labels(self.options.feed).set(0)
 
     def _report_lag(self, consumer: Consumer) -> None:
@@ -230,6 +293,21 @@ class Ingest:
                     )
         except KafkaException as exc:
             log.debug("lag not available: %s", exc)
+
+
+def _raw_batch(topic: str, msgs: list[Message]) -> RawBatch:
+    """The live (non-tombstone) records of a batch, for the profiler."""
+    raw = RawBatch(topic)
+    for m in msgs:
+        value = m.value()
+        if m.error() is None and value is not None:  # tombstones are forwarded, not profiled
+            raw.values.append(value)
+            raw.keys.append(m.key())
+            raw.headers.append(m.headers())
+            raw.partitions.append(m.partition() or 0)
+            raw.offsets.append(m.offset() or 0)
+            raw.timestamps.append(m.timestamp()[1])
+    return raw
 
 
 def _next_offsets(msgs: list[Message]) -> list[TopicPartition]:

@@ -1,0 +1,1 @@
+"""Injection: synthetic records interleaved into the output while a feed drifts."""

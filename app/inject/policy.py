@@ -1,0 +1,73 @@
+"""How much to inject and how far toward the new data: a small state machine per feed.
+
+Per decided window:
+
+* medium drift: ``rate = min(score x smoothing, max_rate)`` synthetic records per real one;
+  high drift: ``max_rate`` (and an alert). low or no drift: no new injection.
+* ``alpha`` (how far the synthetic records lean from the baseline toward the current
+  window) starts at 0 when a transition starts and grows by ``1 / ramp_windows`` per window,
+  so the output moves from the old normal to the new one in steps.
+* Once windows are calm again (a new baseline settled, or the drift went away) the rate
+  decays by ``decay`` per window and stops below ``min_rate``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from app.settings import Settings
+
+
+@dataclass(frozen=True)
+class InjectionState:
+    rate: float = 0.0  # synthetic records per real record
+    alpha: float = 0.0  # 0: the baseline's model as is; 1: all the way to the current data
+    event_id: str = ""  # the drift event the transition started with (or the latest one)
+    severity: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.rate > 0
+
+
+@dataclass(frozen=True)
+class InjectionPolicy:
+    smoothing: float = 0.5
+    max_rate: float = 1.0
+    ramp_windows: int = 4
+    decay: float = 0.5
+    min_rate: float = 0.02
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> InjectionPolicy:
+        return cls(
+            settings.inject_smoothing,
+            settings.inject_max_rate,
+            settings.inject_ramp_windows,
+            settings.inject_decay,
+            settings.inject_min_rate,
+        )
+
+    def next(
+        self, state: InjectionState, severity: str | None, score: float, event_id: str = ""
+    ) -> InjectionState:
+        """The state for the window just decided (``severity`` None: no drift event)."""
+        step = 1.0 / self.ramp_windows
+        if severity in ("medium", "high"):
+            rate = (
+                self.max_rate if severity == "high" else min(score * self.smoothing, self.max_rate)
+            )
+            if not state.active:  # a transition starts: lean on the baseline first
+                return InjectionState(rate, 0.0, event_id, severity)
+            return InjectionState(
+                max(rate, state.rate * self.decay),
+                min(1.0, state.alpha + step),
+                event_id or state.event_id,
+                severity,
+            )
+        if not state.active:
+            return state
+        rate = state.rate * self.decay
+        if rate < self.min_rate:
+            return InjectionState()
+        return replace(state, rate=rate, alpha=min(1.0, state.alpha + step))

@@ -1,0 +1,130 @@
+"""Sampling off the hot path: a child process that turns injection requests into encoded
+synthetic records, with the current baseline version's generative model.
+
+The ingest loop sends ``Request``s and polls for ``Result``s without blocking; records keep
+flowing while the model samples on the other core.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import signal
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+from app.errors import DriftmendError
+from app.inject.encode import encode_all, encoder_for
+from app.settings import Settings
+from app.worker.options import WorkerOptions
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Request:
+    request_id: int
+    baseline_version: int
+    n: int
+    alpha: float
+    target: bytes  # serialized WindowProfile ("" : no drift target)
+    seed: int
+    example: bytes | None  # a real record of the window (its schema id for Confluent feeds)
+
+
+@dataclass(frozen=True)
+class Result:
+    request_id: int
+    values: list[bytes]
+    rejected: int = 0  # sampled rows the validator refused (redrawn)
+    unencodable: int = 0
+    error: str = ""
+
+
+def _serve(conn: Connection, settings: Settings, options: WorkerOptions) -> None:
+    import torch
+
+    from app.profile.window import WindowProfile
+    from app.repository.baselines import connect_redis
+    from app.repository.models import ModelRepository
+    from app.synth.synthesizer import Synthesizer
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    torch.set_num_threads(1)  # this process's own setting: one core, the ingest has the other
+    models: dict[int, Synthesizer] = {}
+    repo: ModelRepository | None = None
+    while True:
+        try:
+            req: Request | None = conn.recv()
+        except EOFError:
+            return
+        if req is None:
+            return
+        try:
+            if repo is None:
+                repo = ModelRepository(connect_redis(settings.redis_url.get_secret_value()))
+            synth = models.get(req.baseline_version)
+            if synth is None:
+                models.clear()  # one version at a time
+                synth = models[req.baseline_version] = Synthesizer.load(
+                    repo, options.feed, req.baseline_version
+                )
+            target = WindowProfile.deserialize(req.target) if req.target else None
+            sample = synth.sample_columns(req.n, alpha=req.alpha, target=target, seed=req.seed)
+            values, failed = encode_all(encoder_for(options.codec, req.example), sample.records())
+            rejected = sum(sample.report.rejected.values())
+            conn.send(Result(req.request_id, values, rejected, failed))
+        except Exception as exc:  # answer, and keep serving
+            conn.send(Result(req.request_id, [], error=f"{type(exc).__name__}: {exc}"))
+
+
+class SynthClient:
+    def __init__(self, settings: Settings, options: WorkerOptions) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(
+            target=_serve, args=(child, settings, options), name="driftmend-synth", daemon=True
+        )
+        self._proc.start()
+        child.close()
+        self._next = 0
+
+    def request(
+        self,
+        baseline_version: int,
+        n: int,
+        alpha: float,
+        target: bytes,
+        seed: int,
+        example: bytes | None,
+    ) -> int:
+        self._next += 1
+        try:
+            self._conn.send(Request(self._next, baseline_version, n, alpha, target, seed, example))
+        except (OSError, BrokenPipeError) as exc:
+            raise DriftmendError("the synthesis process died") from exc
+        return self._next
+
+    def results(self) -> list[Result]:
+        """The answers ready now (never waits)."""
+        out: list[Result] = []
+        try:
+            while self._conn.poll():
+                out.append(self._conn.recv())
+        except (EOFError, OSError) as exc:
+            raise DriftmendError("the synthesis process died") from exc
+        return out
+
+    def wait(self, timeout: float) -> list[Result]:
+        if self._conn.poll(timeout):
+            return self.results()
+        return []
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, BrokenPipeError):
+            self._conn.send(None)
+        self._proc.join(10)
+        if self._proc.is_alive():
+            self._proc.kill()

@@ -1,0 +1,239 @@
+"""The output gate: real records out, synthetic records interleaved, offsets safe to commit.
+
+With ``hold`` on, a window's records wait here until the window's verdict arrives (it comes
+once the window closes, so no record waits longer than about one window), then go out in
+their original order per partition with the verdict's synthetic records evenly spaced among
+them. With ``hold`` off, records go out at once and synthetic records follow the verdict.
+
+Windows are released in order, so "released through offset o" per partition is a plain
+frontier; the ingest loop commits ``min(released, profiled)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import Message, Producer
+
+from app.inject.interleave import SYNTHETIC, pattern, shares
+from app.inject.synth_process import Result, SynthClient
+from app.inject.verdict import Verdict
+from app.kafka.produce import produce_blocking
+from app.metrics import Metrics
+from app.worker.windows import WindowClock
+
+log = logging.getLogger(__name__)
+REMEMBERED = 4096  # decided window ids kept, for records that arrive after their verdict
+
+
+@dataclass
+class _Window:
+    msgs: dict[int, list[Message]] = field(default_factory=dict)  # partition -> in order
+    count: int = 0
+    last_add: float = 0.0
+    verdict: Verdict | None = None
+    request: int | None = None
+    synthetic: list[bytes] | None = None
+
+
+class OutputGate:
+    def __init__(
+        self,
+        producer: Producer,
+        topic: str,
+        feed: str,
+        clock: WindowClock,
+        same_partitions: bool,
+        hold: bool,
+        synth: SynthClient | None,
+        metrics: Metrics,
+        max_hold_seconds: float,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.producer = producer
+        self.topic = topic
+        self.feed = feed
+        self.clock = clock
+        self.same = same_partitions
+        self.hold = hold
+        self.synth = synth
+        self.max_hold = max_hold_seconds
+        self.now = now
+        self._windows: dict[int, _Window] = {}
+        self._decided: OrderedDict[int, None] = OrderedDict()
+        self._requests: dict[int, int] = {}  # synth request -> window
+        self._pending_synthetic: dict[int, Verdict] = {}  # hold off: window -> verdict
+        self._last_window: dict[int, int] = {}  # partition -> window of its latest record
+        self._released: dict[int, int] = {}  # partition -> next offset not yet released
+        self._m_synth = metrics.synthetic_records.labels(feed)
+        self._m_held = metrics.held_records.labels(feed)
+        self._m_timeouts = metrics.hold_timeouts.labels(feed)
+        self._m_out = metrics.records_out.labels(feed, topic)
+
+    # -- records in -----------------------------------------------------------------------
+    def forward(self, msgs: Iterable[Message]) -> None:
+        now = self.now()
+        produce = self._produce
+        sent = 0
+        for m in msgs:
+            if m.error() is not None:
+                log.warning("consumer error: %s", m.error())
+                continue
+            p, offset = m.partition() or 0, m.offset() or 0
+            # a partition's windows never go back (time windows: late timestamps join the
+            # partition's current window), so releasing windows in order keeps record order
+            wid = max(self.clock.window_of(offset, m.timestamp()[1]), self._last_window.get(p, 0))
+            self._last_window[p] = wid
+            window = self._windows.get(wid)
+            if window is None:
+                window = self._windows[wid] = _Window()
+            window.count += 1
+            window.last_add = now
+            if self.hold and wid not in self._decided:
+                window.msgs.setdefault(p, []).append(m)
+            else:
+                window.msgs.setdefault(p, [])
+                produce(m, p)
+                sent += 1
+                self._released[p] = max(self._released.get(p, 0), offset + 1)
+        self._m_out.inc(sent)
+        self._m_held.set(self.held())
+
+    def held(self) -> int:
+        return sum(self.held_in(w) for w in self._windows.values())
+
+    @staticmethod
+    def held_in(window: _Window) -> int:
+        return sum(len(ms) for ms in window.msgs.values())
+
+    def released(self) -> dict[int, int]:
+        return dict(self._released)
+
+    # -- verdicts and synthetic records ---------------------------------------------------
+    def on_verdict(self, verdict: Verdict, example_seed: int = 0) -> None:
+        if verdict.feed != self.feed or verdict.window_id in self._decided:
+            return
+        self._decided[verdict.window_id] = None
+        while len(self._decided) > REMEMBERED:
+            self._decided.popitem(last=False)
+        window = self._windows.get(verdict.window_id)
+        if window is None:
+            return
+        window.verdict = verdict
+        n = round(verdict.rate * window.count)
+        if n > 0 and self.synth is not None:
+            example = next((ms[0].value() for ms in window.msgs.values() if ms), None)
+            window.request = self.synth.request(
+                verdict.baseline_version,
+                n,
+                verdict.alpha,
+                verdict.target,
+                example_seed + verdict.window_id,
+                example,
+            )
+            self._requests[window.request] = verdict.window_id
+
+    def on_results(self, results: Iterable[Result]) -> None:
+        for result in results:
+            wid = self._requests.pop(result.request_id, None)
+            window = None if wid is None else self._windows.get(wid)
+            if window is None:
+                continue
+            if result.error:
+                log.warning("no synthetic records for window %s: %s", wid, result.error)
+            window.synthetic = result.values
+
+    # -- records out ----------------------------------------------------------------------
+    def pump(self) -> bool:
+        """Release every window that is ready, oldest first; True if any was released."""
+        released = False
+        now = self.now()
+        for wid in sorted(self._windows):
+            window = self._windows[wid]
+            timed_out = now - window.last_add > self.max_hold
+            if window.verdict is None and not timed_out:
+                break
+            if window.request is not None and window.synthetic is None and not timed_out:
+                break
+            if window.verdict is None and self.hold and self.held_in(window):
+                self._m_timeouts.inc()
+                log.warning("window %d: no verdict within %.0f s, released", wid, self.max_hold)
+            self._release(wid)
+            released = True
+        self._m_held.set(self.held())
+        return released
+
+    def release_partitions(self, partitions: Iterable[int]) -> None:
+        """Let go of everything held for ``partitions`` (revoked): no synthetic records."""
+        parts = set(partitions)
+        for wid in sorted(self._windows):
+            window = self._windows[wid]
+            for p in parts & set(window.msgs):
+                msgs = window.msgs.pop(p)
+                self._m_out.inc(len(msgs))
+                for m in msgs:
+                    self._produce(m, p)
+                    self._released[p] = max(self._released.get(p, 0), (m.offset() or 0) + 1)
+        for p in parts:
+            self._last_window.pop(p, None)
+        self._m_held.set(self.held())
+
+    def release_all(self) -> None:
+        for wid in sorted(self._windows):
+            self._release(wid, synthetic=False)
+
+    def _release(self, wid: int, synthetic: bool = True) -> None:
+        window = self._windows.pop(wid)
+        values = (window.synthetic or []) if synthetic else []
+        verdict = window.verdict
+        sizes = {p: len(ms) for p, ms in window.msgs.items()}
+        if not any(sizes.values()):
+            sizes = {p: 1 for p in window.msgs} or {-1: 1}
+        share = shares(len(values), sizes)
+        headers = _synthetic_headers(verdict) if verdict is not None else []
+        taken = 0
+        for p, msgs in window.msgs.items() or [(-1, [])]:
+            ts = msgs[0].timestamp()[1] if msgs else 0
+            for i in pattern(len(msgs), share.get(p, 0)):
+                if i == SYNTHETIC:
+                    args = (self.topic, values[taken], None, p if self.same else -1)
+                    produce_blocking(self.producer, (*args, None, None, max(ts, 0), headers))
+                    taken += 1
+                else:
+                    m = msgs[i]
+                    ts = m.timestamp()[1]
+                    self._produce(m, p)
+                    self._released[p] = max(self._released.get(p, 0), (m.offset() or 0) + 1)
+        self._m_out.inc(taken + sum(len(ms) for ms in window.msgs.values()))
+        if taken:
+            self._m_synth.inc(taken)
+
+    def _produce(self, m: Message, partition: int) -> None:
+        args = (
+            self.topic,
+            m.value(),
+            m.key(),
+            partition if self.same else -1,
+            None,
+            None,
+            max(m.timestamp()[1], 0),
+            m.headers(),
+        )
+        try:
+            self.producer.produce(*args)
+        except BufferError:
+            produce_blocking(self.producer, args)
+
+
+def _synthetic_headers(verdict: Verdict) -> list[tuple[str, Any]]:
+    return [
+        ("driftmend-synthetic", b"1"),
+        ("driftmend-drift-event", verdict.event_id.encode()),
+        ("driftmend-baseline-version", str(verdict.baseline_version).encode()),
+        ("driftmend-alpha", f"{verdict.alpha:.3f}".encode()),
+    ]

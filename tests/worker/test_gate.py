@@ -1,0 +1,185 @@
+"""The output gate: held records, verdicts, interleaved synthetic records, the frontier.
+
+Pure logic around a producer: the producer and the synthesis client are recorders here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.inject.interleave import SYNTHETIC, pattern
+from app.inject.synth_process import Result
+from app.inject.verdict import Verdict
+from app.metrics import Metrics
+from app.worker.gate import OutputGate
+from app.worker.windows import WindowClock
+
+FEED = "orders"
+
+
+@dataclass
+class Msg:
+    p: int
+    o: int
+    ts: int = 1_000
+
+    def partition(self) -> int:
+        return self.p
+
+    def offset(self) -> int:
+        return self.o
+
+    def timestamp(self) -> tuple[int, int]:
+        return (1, self.ts)
+
+    def value(self) -> bytes:
+        return f"{self.p}:{self.o}".encode()
+
+    def key(self) -> bytes:
+        return b"k"
+
+    def headers(self) -> list[tuple[str, bytes]]:
+        return [("trace", b"1")]
+
+    def error(self) -> None:
+        return None
+
+
+@dataclass
+class Recorder:
+    sent: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def produce(self, *args: Any) -> None:
+        self.sent.append(args)
+
+    def values(self) -> list[bytes]:
+        return [a[1] for a in self.sent]
+
+
+@dataclass
+class FakeSynth:
+    asked: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def request(self, *args: Any) -> int:
+        self.asked.append(args)
+        return len(self.asked)
+
+
+class Clock:
+    t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def gate(hold: bool = True, synth: FakeSynth | None = None) -> tuple[OutputGate, Recorder, Clock]:
+    producer, clock = Recorder(), Clock()
+    g = OutputGate(
+        producer,  # type: ignore[arg-type]
+        "out",
+        FEED,
+        WindowClock(2, window_records=20),  # 10 offsets per partition and window
+        True,
+        hold,
+        synth,  # type: ignore[arg-type]
+        Metrics(),
+        max_hold_seconds=30.0,
+        now=clock,
+    )
+    return g, producer, clock
+
+
+def batch(partition: int, offsets: range) -> list[Msg]:
+    return [Msg(partition, o) for o in offsets]
+
+
+def test_records_wait_for_their_windows_verdict() -> None:
+    g, out, _ = gate()
+    g.forward(batch(0, range(0, 15)) + batch(1, range(0, 5)))
+    assert not g.pump() and out.sent == [] and g.held() == 20
+    g.on_verdict(Verdict(FEED, 0, 1))
+    assert g.pump()
+    assert out.values() == [f"0:{o}".encode() for o in range(10)] + [
+        f"1:{o}".encode() for o in range(5)
+    ]
+    assert g.released() == {0: 10, 1: 5}
+    assert g.held() == 5  # window 1 of partition 0 still waits
+
+
+def test_verdicts_of_other_feeds_and_windows_out_of_order_are_respected() -> None:
+    g, out, _ = gate()
+    g.forward(batch(0, range(0, 25)))
+    g.on_verdict(Verdict("other", 0, 1))
+    g.on_verdict(Verdict(FEED, 1, 1))
+    assert not g.pump()  # window 0 first
+    g.on_verdict(Verdict(FEED, 0, 1))
+    g.pump()
+    assert out.values() == [f"0:{o}".encode() for o in range(20)]
+
+
+def test_synthetic_records_are_interleaved_marked_and_proportional() -> None:
+    synth = FakeSynth()
+    g, out, _ = gate(synth=synth)
+    g.forward(batch(0, range(0, 10)) + batch(1, range(0, 10)))
+    g.on_verdict(Verdict(FEED, 0, 3, rate=0.5, alpha=0.25, event_id="ev", severity="high"))
+    assert synth.asked[0][:3] == (3, 10, 0.25)  # version, n = 0.5 x 20, alpha
+    assert not g.pump()  # waits for the samples
+    g.on_results([Result(1, [b"s%d" % i for i in range(10)])])
+    assert g.pump()
+    synthetic = [a for a in out.sent if a[7] and ("driftmend-synthetic", b"1") in a[7]]
+    assert len(synthetic) == 10
+    assert {a[3] for a in synthetic} == {0, 1}
+    assert sum(a[3] == 0 for a in synthetic) == 5
+    assert ("driftmend-drift-event", b"ev") in synthetic[0][7]
+    assert ("driftmend-baseline-version", b"3") in synthetic[0][7]
+    p0 = [a[1] for a in out.sent if a[3] == 0]
+    spaced = [i for i, v in enumerate(pattern(10, 5)) if v == SYNTHETIC]
+    assert [i for i, v in enumerate(p0) if v.startswith(b"s")] == spaced == [1, 4, 7, 9, 12]
+    assert [v for v in p0 if not v.startswith(b"s")] == [f"0:{o}".encode() for o in range(10)]
+
+
+def test_a_window_without_verdict_goes_out_after_the_hold_limit() -> None:
+    g, out, clock = gate()
+    g.forward(batch(0, range(0, 5)))
+    clock.t = 29.0
+    assert not g.pump()
+    clock.t = 31.0
+    assert g.pump() and len(out.sent) == 5
+    assert g.released() == {0: 5}
+
+
+def test_missing_samples_do_not_hold_records_forever() -> None:
+    g, out, clock = gate(synth=FakeSynth())
+    g.forward(batch(0, range(0, 10)))
+    g.on_verdict(Verdict(FEED, 0, 1, rate=1.0))
+    clock.t = 31.0
+    assert g.pump() and out.values() == [f"0:{o}".encode() for o in range(10)]
+
+
+def test_records_of_a_decided_window_go_out_at_once() -> None:
+    g, out, _ = gate()
+    g.forward(batch(0, range(0, 3)))
+    g.on_verdict(Verdict(FEED, 0, 1))
+    g.pump()
+    g.forward(batch(0, range(3, 6)))
+    assert len(out.sent) == 6 and g.released() == {0: 6}
+
+
+def test_revoked_partitions_are_released_without_synthetic_records() -> None:
+    g, out, _ = gate(synth=FakeSynth())
+    g.forward(batch(0, range(0, 4)) + batch(1, range(0, 4)))
+    g.release_partitions([1])
+    assert out.values() == [f"1:{o}".encode() for o in range(4)]
+    assert g.released() == {1: 4} and g.held() == 4
+
+
+def test_without_hold_records_go_out_at_once_and_samples_follow() -> None:
+    synth = FakeSynth()
+    g, out, _ = gate(hold=False, synth=synth)
+    g.forward(batch(0, range(0, 10)))
+    assert len(out.sent) == 10 and g.released() == {0: 10}
+    g.on_verdict(Verdict(FEED, 0, 1, rate=0.3))
+    g.on_results([Result(1, [b"a", b"b", b"c"])])
+    g.pump()
+    assert out.values()[10:] == [b"a", b"b", b"c"]
