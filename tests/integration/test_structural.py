@@ -1,7 +1,10 @@
-"""Structural drift on a three-partition feed: a new field and a number->string type change."""
+"""Structural drift on a three-partition feed (a new field and a number->string type change),
+and a new writer schema id on a Confluent-framed feed."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -10,6 +13,7 @@ import pytest
 import redis
 
 from app.baseline import build_baseline
+from app.codecs import ConfluentAvroCodec, LocalSchemaRegistry
 from app.events import decode_event
 from app.repository import BaselineRepository
 from tests.conftest import make_records
@@ -77,3 +81,53 @@ def test_new_field_and_type_change_are_reported(events: list[dict[str, Any]]) ->
         assert ("coupon", "unknown_field") in changed
         assert ("amount", "type") in changed
         assert event["severity"] == "high"
+
+
+READING = [{"name": "sensor", "type": "string"}, {"name": "value", "type": "double"}]
+WRITERS = {42: READING, 43: [*READING, {"name": "unit", "type": "string", "default": "C"}]}
+FRAMED_WINDOW = 1_000
+
+
+@pytest.fixture(scope="module")
+def schema_events(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    registry = tmp_path_factory.mktemp("registry")
+    for sid, fields in WRITERS.items():
+        schema = {"type": "record", "name": "Reading", "fields": fields}
+        (registry / f"{sid}.avsc").write_text(json.dumps(schema))
+    codecs = {sid: ConfluentAvroCodec(LocalSchemaRegistry(Path(registry)), sid) for sid in WRITERS}
+    rng = np.random.default_rng(13)
+
+    def framed(sid: int, n: int) -> list[bytes]:
+        rows = [{"sensor": f"s{rng.integers(0, 5)}", "value": rng.normal(20, 2)} for _ in range(n)]
+        return [codecs[sid].encode({**r, "unit": "C"} if sid == 43 else r) for r in rows]
+
+    feed, topic = unique("it-schema"), unique("it-schema-in")
+    sample = [codecs[42].decode(v) for v in framed(42, 5_000)]  # as `baseline create --from-topic`
+    BaselineRepository(redis.Redis.from_url(redis_url())).save(build_baseline(feed, sample, "test"))
+    create_topic(topic, 1)
+    values = framed(42, 2 * FRAMED_WINDOW) + framed(43, 2 * FRAMED_WINDOW)
+    args = ["--window-records", str(FRAMED_WINDOW), "--format", "confluent-avro"]
+    worker = WorkerProcess(feed, topic, [*args, "--registry-dir", str(registry)])
+    worker.start(tmp_path_factory.mktemp("worker"))
+    try:
+        produce(topic, ((None, v, None, 0) for v in values))
+        worker.wait_for("driftmend_windows_closed_total", 4)
+        return [
+            e
+            for e in map(
+                decode_event, (m.value() for m in read_all("driftmend.drift-events", idle=3.0))
+            )
+            if e["feed"] == feed
+        ]
+    finally:
+        worker.stop()
+
+
+def test_new_schema_id_reported_from_its_first_window(schema_events: list[dict[str, Any]]) -> None:
+    assert sorted(e["window_id"] for e in schema_events) == [2, 3]
+    for event in schema_events:
+        found = [c for c in event["changed_characteristics"] if c["characteristic"] == "schema_id"]
+        assert len(found) == 1
+        assert found[0]["field"] == "*" and found[0]["baseline"] == "id 42"
+        assert found[0]["current"] == "id 43 FULL (100.0% of records)"
+        assert found[0]["severity"] == "low"
