@@ -103,11 +103,11 @@ def worker_throughput(
         try:
             first = last = 0.0
             while True:
-                n = worker.metrics().get("driftmend_records_in_total", 0.0)
+                seen = worker.metrics()  # from the first record in to the last one out
                 now = time.perf_counter()
-                if n > 0 and not first:
+                if seen.get("driftmend_records_in_total", 0.0) > 0 and not first:
                     first = now
-                if n >= total:
+                if seen.get("driftmend_records_out_total", 0.0) >= total:
                     last = now
                     break
                 if worker.proc is not None and worker.proc.poll() is not None:
@@ -140,7 +140,10 @@ def main() -> None:
     raw = raw_passthrough(topic, args.records, batch)
     print(f"raw confluent-kafka passthrough (batches of {batch}): {raw:,.0f} records/s")
     mine = worker_throughput(topic, args.records, records, args.window)
-    print(f"driftmend worker (forward + decode + profile): {mine:,.0f} records/s")
+    print(
+        f"driftmend worker (forward + decode + profile + judge, output held per window): "
+        f"{mine:,.0f} records/s"
+    )
     print(f"ratio worker/raw: {mine / raw:.2f}")
 
 
