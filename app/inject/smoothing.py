@@ -62,8 +62,4 @@ def largest_jump(windows: Sequence[Sequence[Row]], fields: Sequence[str]) -> flo
         nums = _numbers(windows[0], name)
         numeric = len(nums) > 0.5 * len(windows[0])
         edges[name] = np.unique(np.quantile(nums, np.linspace(0.1, 0.9, 9))) if numeric else None
-    return max(
-        field_jump(a, b, name, edges[name])
-        for a, b in pairwise(windows)
-        for name in fields
-    )
+    return max(field_jump(a, b, name, edges[name]) for a, b in pairwise(windows) for name in fields)
