@@ -49,8 +49,16 @@ lint: venv
 bench: venv up
 	$(WITH_ENV) $(BIN)/python -m load_tests.throughput
 
+# Evidently (the detection benchmark's comparison) needs pandas < 3: a side venv that reuses
+# the project venv's packages for the rest, like scripts/bench-venv.sh does for SDV
+EVIDENTLY_VENV := .state/evidently-venv
 bench-detection: venv
-	$(BIN)/python -m load_tests.detection
+	@$(EVIDENTLY_VENV)/bin/python -c "import evidently" 2>/dev/null || { \
+	  $(PYTHON) -m venv $(EVIDENTLY_VENV); \
+	  site() { "$$1" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'; }; \
+	  site $(BIN)/python > "$$(site $(EVIDENTLY_VENV)/bin/python)/zz_project_venv.pth"; \
+	  $(EVIDENTLY_VENV)/bin/python -m pip install -q evidently 'pandas<3'; }
+	$(BIN)/python -m load_tests.detection --evidently $(EVIDENTLY_VENV)/bin/python
 
 bench-synth: venv
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'
