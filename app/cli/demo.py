@@ -13,7 +13,7 @@ from app.demo import Demo, DemoPlan
 
 def run(
     window_records: Annotated[int, typer.Option(help="Records per window")] = 10_000,
-    rate: Annotated[int, typer.Option(help="Records per second to produce")] = 25_000,
+    rate: Annotated[int, typer.Option(help="Records per second to produce")] = DemoPlan.rate,
 ) -> None:
     """Baseline from January flights, then stream February-December and show drift live."""
     cfg = common.settings()

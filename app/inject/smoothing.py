@@ -9,7 +9,7 @@ first window, categories by value); the stream's figure is the largest jump of t
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import pairwise
+from itertools import chain, pairwise
 from typing import Any
 
 import numpy as np
@@ -63,3 +63,18 @@ def largest_jump(windows: Sequence[Sequence[Row]], fields: Sequence[str]) -> flo
         numeric = len(nums) > 0.5 * len(windows[0])
         edges[name] = np.unique(np.quantile(nums, np.linspace(0.1, 0.9, 9))) if numeric else None
     return max(field_jump(a, b, name, edges[name]) for a, b in pairwise(windows) for name in fields)
+
+
+Parts = Mapping[int, Sequence[tuple[Row, bool]]]
+
+
+def jumps(inputs: Parts, outputs: Parts, window: int, fields: Sequence[str]) -> tuple[float, float]:
+    """The largest jump of the input and of the output, windows of ``window`` real records
+    cut per partition (``window / partitions`` each) and merged across partitions."""
+
+    def merged(parts: Parts) -> list[list[Row]]:
+        size = max(1, window // max(1, len(parts)))
+        cut = [windows_by_real(rows, size) for _, rows in sorted(parts.items())]
+        return [list(chain.from_iterable(ws)) for ws in zip(*cut, strict=False)]
+
+    return largest_jump(merged(inputs), fields), largest_jump(merged(outputs), fields)

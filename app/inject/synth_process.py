@@ -11,6 +11,7 @@ import contextlib
 import logging
 import multiprocessing
 import signal
+from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
@@ -90,6 +91,10 @@ class SynthClient:
         self._proc.start()
         child.close()
         self._next = 0
+        # one request in flight: the child is idle whenever we write, so a write never
+        # waits on a child that is itself waiting for us to read its (large) answer
+        self._queue: deque[Request] = deque()
+        self._in_flight = False
 
     def request(
         self,
@@ -101,26 +106,30 @@ class SynthClient:
         example: bytes | None,
     ) -> int:
         self._next += 1
+        self._queue.append(Request(self._next, baseline_version, n, alpha, target, seed, example))
+        self._send_next()
+        return self._next
+
+    def _send_next(self) -> None:
+        if self._in_flight or not self._queue:
+            return
         try:
-            self._conn.send(Request(self._next, baseline_version, n, alpha, target, seed, example))
+            self._conn.send(self._queue.popleft())
         except (OSError, BrokenPipeError) as exc:
             raise DriftmendError("the synthesis process died") from exc
-        return self._next
+        self._in_flight = True
 
     def results(self) -> list[Result]:
         """The answers ready now (never waits)."""
         out: list[Result] = []
         try:
-            while self._conn.poll():
+            while self._in_flight and self._conn.poll():
                 out.append(self._conn.recv())
+                self._in_flight = False
+                self._send_next()
         except (EOFError, OSError) as exc:
             raise DriftmendError("the synthesis process died") from exc
         return out
-
-    def wait(self, timeout: float) -> list[Result]:
-        if self._conn.poll(timeout):
-            return self.results()
-        return []
 
     def close(self) -> None:
         with contextlib.suppress(OSError, BrokenPipeError):

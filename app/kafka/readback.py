@@ -86,3 +86,47 @@ def read_range(
         raise KafkaError(f"cannot read back {topic}: {exc}") from exc
     finally:
         consumer.close()
+
+
+def read_topic(
+    settings: Settings, topic: str, codec: Codec, timeout: float = 120.0
+) -> dict[int, list[tuple[dict[str, Any], bool]]]:
+    """Every decodable record of ``topic`` up to its high watermarks, per partition in
+    order, each with whether it is marked synthetic (for reports on a finished run)."""
+    consumer = Consumer(
+        {
+            **settings.kafka_config(),
+            "group.id": "driftmend-readback",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+        }
+    )
+    out: dict[int, list[tuple[dict[str, Any], bool]]] = {}
+    try:
+        meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
+        if meta is None or meta.error is not None:
+            raise KafkaError(f"topic {topic!r} is not readable")
+        ends = {}
+        for p in sorted(meta.partitions):
+            _low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), 10)
+            out[p] = []
+            if high > 0:
+                ends[p] = high
+        consumer.assign([TopicPartition(topic, p, 0) for p in ends])
+        deadline = time.monotonic() + timeout
+        while ends and time.monotonic() < deadline:
+            for m in consumer.consume(5000, timeout=0.5):
+                p, offset, value = m.partition() or 0, m.offset() or 0, m.value()
+                if m.error() is not None or p not in ends:
+                    continue
+                if value is not None:
+                    synthetic = ("driftmend-synthetic", b"1") in (m.headers() or [])
+                    with contextlib.suppress(DecodeError):
+                        out[p].append((codec.decode(value), synthetic))
+                if offset + 1 >= ends[p]:
+                    del ends[p]
+        return out
+    except KafkaException as exc:
+        raise KafkaError(f"cannot read {topic}: {exc}") from exc
+    finally:
+        consumer.close()

@@ -74,3 +74,21 @@ def ensure_topics(
             if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":
                 raise KafkaError(f"cannot create topic {name!r}: {exc}") from exc
     return created
+
+
+MIRRORED = ("cleanup.policy", "retention.ms", "retention.bytes")
+
+
+def mirrored_config(admin: AdminClient, topic: str, timeout: float = 10.0) -> dict[str, str]:
+    """The retention settings of ``topic`` that its output topic should share (a feed with
+    old event-time timestamps kept forever must not lose its output to a 7-day default)."""
+    from confluent_kafka.admin import ConfigResource, ResourceType  # type: ignore[attr-defined]
+
+    resource = ConfigResource(ResourceType.TOPIC, topic)
+    try:
+        entries = admin.describe_configs([resource])[resource].result(timeout)
+    except KafkaException as exc:
+        raise KafkaError(f"cannot describe topic {topic!r}: {exc}") from exc
+    return {
+        k: str(entries[k].value) for k in MIRRORED if k in entries and not entries[k].is_default
+    }

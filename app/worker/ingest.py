@@ -29,7 +29,7 @@ from confluent_kafka.admin import AdminClient
 from app.errors import DecodeError, DriftmendError, KafkaError
 from app.inject.synth_process import SynthClient
 from app.inject.verdict import Verdict
-from app.kafka.topics import TopicSpec, ensure_topics, partition_count
+from app.kafka.topics import TopicSpec, ensure_topics, mirrored_config, partition_count
 from app.metrics import Metrics
 from app.settings import Settings
 from app.worker.baseline_ref import BaselineRef
@@ -115,7 +115,8 @@ class Ingest:
 
     def prepare_output(self) -> None:
         admin = AdminClient(self.settings.kafka_config())
-        ensure_topics(admin, [TopicSpec(self.options.output_topic, self.partitions)])
+        config = mirrored_config(admin, self.options.input_topic)
+        ensure_topics(admin, [TopicSpec(self.options.output_topic, self.partitions, config=config)])
         self._same_partitions = partition_count(admin, self.options.output_topic) == self.partitions
 
     # -- main loop --------------------------------------------------------------------------

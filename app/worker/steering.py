@@ -102,12 +102,25 @@ class Steering:
                 log.warning("latest window not stored: %s", exc)
         return verdict
 
+    async def report(self, outcome: Any) -> None:
+        """A retrain that did not publish (challenger turned down, or failed): an alert."""
+        body = {
+            "kind": "retrain_" + str(outcome.action),
+            "feed": self.feed,
+            "event_id": outcome.event_id,
+            "reason": outcome.reason,
+            "metrics": outcome.metrics,
+            "alerted_at": int(time.time() * 1000),
+        }
+        await self.send_alert(key=self.feed.encode(), value=orjson.dumps(body))
+
 
 def alert(event: dict[str, Any], verdict: Verdict) -> bytes:
     """An alert record (JSON): what drifted, how much, and what driftmend does about it."""
     changed = [f"{c['field']}.{c['characteristic']}" for c in event["changed_characteristics"][:10]]
     return orjson.dumps(
         {
+            "kind": "high_drift",
             "feed": event["feed"],
             "severity": event["severity"],
             "drift_score": event["drift_score"],

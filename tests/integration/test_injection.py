@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,7 @@ import redis
 from confluent_kafka import Message
 
 from app.baseline import build_baseline
-from app.inject.smoothing import largest_jump, windows_by_real
+from app.inject.smoothing import jumps
 from app.repository import BaselineRepository
 from app.repository.models import ModelRepository
 from app.synth.train import TrainConfig, train_synthesizer
@@ -124,19 +123,11 @@ def test_high_drift_raises_an_alert(run: Run) -> None:
 
 
 def test_the_output_moves_in_smaller_steps_than_the_input(run: Run) -> None:
-    per_part = WINDOW // PARTITIONS
-    fields = ["x", "amount", "category"]
-    inputs, outputs = [], []
-    for p in range(PARTITIONS):
-        inputs.append(windows_by_real([(orjson.loads(v), False) for v in run.sent[p]], per_part))
-        rows = [(orjson.loads(m.value()), _synthetic(m)) for m in run.output if m.partition() == p]
-        outputs.append(windows_by_real(rows, per_part))
-    jump_in = largest_jump(_merged(inputs), fields)
-    jump_out = largest_jump(_merged(outputs), fields)
+    inputs = {p: [(orjson.loads(v), False) for v in vs] for p, vs in run.sent.items()}
+    outputs = {
+        p: [(orjson.loads(m.value()), _synthetic(m)) for m in run.output if m.partition() == p]
+        for p in run.sent
+    }
+    jump_in, jump_out = jumps(inputs, outputs, WINDOW, ["x", "amount", "category"])
     print(f"largest window-to-window PSI jump: input {jump_in:.3f}, output {jump_out:.3f}")
     assert jump_out <= jump_in / 3  # the target of the self-healing loop
-
-
-def _merged(parts: list[list[list[Any]]]) -> list[list[Any]]:
-    """Window i of every partition, as one window."""
-    return [list(chain.from_iterable(ws)) for ws in zip(*parts, strict=False)]
