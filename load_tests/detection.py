@@ -88,7 +88,7 @@ def incremental(shift: float, over: int = 4) -> Drift:
 
     def drift(rows: Rows, k: int, rng: np.random.Generator) -> Rows:
         for r, p in zip(rows, ramp(rows, k, over), strict=True):
-            r["x"] += shift * p
+            r["x"] += float(shift * p)  # a Python float, as decoded
         return rows
 
     return drift
@@ -382,6 +382,7 @@ def main() -> None:
     parser.add_argument("--baseline", type=int, default=100_000)
     parser.add_argument("--evidently", help="a Python with evidently installed")
     parser.add_argument("--only", choices=["stationary", "scenarios"])
+    parser.add_argument("--match", default="", help="only scenarios whose name has this")
     args = parser.parse_args()
     started = time.perf_counter()
     baseline_rows = framed(make_records(np.random.default_rng(1), args.baseline))
@@ -412,7 +413,7 @@ def main() -> None:
                 f"{HORIZON} watched, {args.seeds} runs: delay (windows / records), misses, "
                 "false alarms per 100 pre-change windows"
             )
-            for scenario in SCENARIOS:
+            for scenario in [s for s in SCENARIOS if args.match in s.name]:
                 tallies = [Tally([]) for _ in range(4)]
                 for seed in range(args.seeds):
                     runs = scenario_run(baseline, scenario, seed, size, evidently)
