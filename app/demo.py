@@ -25,9 +25,10 @@ from rich.console import Console
 from app.baseline.build import build_baseline
 from app.cli import synth
 from app.codecs.json import JsonCodec
+from app.demo_report import plot, synthetic_shares, window_rows
 from app.events.drift_event import decode_event
 from app.inject.smoothing import jumps
-from app.kafka.readback import read_topic
+from app.kafka.readback import read_topic, read_verdicts
 from app.kafka.topics import TopicSpec, ensure_topics, load_topic_specs
 from app.metrics import scrape
 from app.repository.baselines import BaselineRepository, connect_redis
@@ -186,6 +187,7 @@ class Demo:
         )
         events.subscribe([self.settings.drift_events_topic])
         seen: list[dict[str, Any]] = []
+        started_ms = int(time.time() * 1000)
         deadline = time.monotonic() + self.plan.deadline_s
         try:
             while not scrape(port) and time.monotonic() < deadline:
@@ -204,7 +206,7 @@ class Demo:
                 self.drain(events, seen, 1.0)
             self.drain(events, seen, 2.0)
             self.summary(scrape(port), seen, len(stream))
-            self.smoothing()
+            self.report(seen, started_ms)
         finally:
             events.close()
             worker.send_signal(signal.SIGTERM)
@@ -232,8 +234,8 @@ class Demo:
             + ", ".join(f"{f} ({n})" for f, n in fields.most_common(6))
         )
 
-    def smoothing(self) -> None:
-        """The largest window-to-window PSI jump of the output next to the input's."""
+    def report(self, seen: list[dict[str, Any]], started_ms: int) -> None:
+        """Smoothing of the output next to the input's, and the PNG report."""
         inputs = read_topic(self.settings, self.topic, JsonCodec())
         outputs = read_topic(self.settings, f"{self.topic}.healed", JsonCodec())
         synthetic = sum(s for rows in outputs.values() for _, s in rows)
@@ -248,3 +250,9 @@ class Demo:
             f"{jump_in:.3f}, output {jump_out:.3f} (ratio {jump_out / max(jump_in, 1e-9):.2f}; "
             "target <= 0.33)"
         )
+        verdicts = read_verdicts(self.settings, FEED, started_ms)
+        rows = window_rows(seen, verdicts, synthetic_shares(outputs, self.plan.window_records))
+        versions = sorted({r.baseline_version for r in rows})
+        self.console.print(f"baseline versions during the run: {versions}")
+        path = plot(rows, self.settings.state_dir.parent / "demo-report.png", f"driftmend: {FEED}")
+        self.console.print(f"report: {path}")

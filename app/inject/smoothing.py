@@ -73,7 +73,7 @@ def jumps(inputs: Parts, outputs: Parts, window: int, fields: Sequence[str]) -> 
     cut per partition (``window / partitions`` each) and merged across partitions."""
 
     def merged(parts: Parts) -> list[list[Row]]:
-        size = max(1, window // max(1, len(parts)))
+        size = max(1, -(-window // max(1, len(parts))))  # as WindowClock cuts count windows
         cut = [windows_by_real(rows, size) for _, rows in sorted(parts.items())]
         return [list(chain.from_iterable(ws)) for ws in zip(*cut, strict=False)]
 

@@ -15,6 +15,7 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from app.codecs.base import Codec
 from app.errors import DecodeError, KafkaError
+from app.inject.verdict import Verdict
 from app.settings import Settings
 
 
@@ -128,5 +129,33 @@ def read_topic(
         return out
     except KafkaException as exc:
         raise KafkaError(f"cannot read {topic}: {exc}") from exc
+    finally:
+        consumer.close()
+
+
+def read_verdicts(settings: Settings, feed: str, since_ms: int) -> list[Verdict]:
+    """The verdicts on ``feed``'s windows published since ``since_ms`` (for reports)."""
+    consumer = Consumer(
+        {**settings.kafka_config(), "group.id": "driftmend-readback", "enable.auto.commit": False}
+    )
+    topic = settings.verdicts_topic
+    out: list[Verdict] = []
+    try:
+        (start,) = consumer.offsets_for_times([TopicPartition(topic, 0, since_ms)], 10)
+        _low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), 10)
+        if start.offset < 0 or start.offset >= high:
+            return []
+        consumer.assign([TopicPartition(topic, 0, start.offset)])
+        deadline = time.monotonic() + 30
+        done = False
+        while not done and time.monotonic() < deadline:
+            for m in consumer.consume(1000, timeout=0.5):
+                if m.error() is None and m.key() == feed.encode():
+                    with contextlib.suppress(DecodeError):
+                        out.append(Verdict.from_message(m.headers(), b""))
+                done = done or (m.offset() or 0) + 1 >= high
+        return out
+    except KafkaException as exc:
+        raise KafkaError(f"cannot read verdicts: {exc}") from exc
     finally:
         consumer.close()

@@ -31,6 +31,7 @@ from app.worker.baseline_ref import BaselineRef
 from app.worker.ingest import Ingest
 from app.worker.options import WorkerOptions
 from app.worker.profiler import STATE_HEADER
+from app.worker.retraining import Job, Outcome, RetrainClient
 from app.worker.steering import Steering
 
 log = logging.getLogger("driftmend.worker")
@@ -85,6 +86,7 @@ class Judge:
         min_records: int,
         send: Any,
         steering: Steering,
+        retrain: RetrainClient | None = None,
     ) -> None:
         self.analysis = AnalysisClient(options.input_topic)
         self.options = options
@@ -94,6 +96,8 @@ class Judge:
         self.min_records = min_records
         self.send = send
         self.steering = steering
+        self.retrain = retrain
+        self._unsent: list[Outcome] = []
 
     def refresh_baseline(self) -> None:
         try:
@@ -116,6 +120,36 @@ class Judge:
             judged, event = await self._judge(window)
         finally:
             await self.steering.after(window, version, event, judged)
+        if event is not None and self.retrain is not None:
+            self._unsent += self.retrain.submit(
+                Job(
+                    str(event["event_id"]),
+                    str(event["severity"]),
+                    window.serialize(),
+                    int(event["window_start"]),
+                    int(event["window_end"]),
+                    self.steering.state.alpha,
+                )
+            )
+
+    async def collect_retrains(self) -> None:
+        """Count and report what the retrain agent did (a turned-down challenger too)."""
+        if self.retrain is None:
+            return
+        done, self._unsent = [*self._unsent, *self.retrain.outcomes()], []
+        for outcome in done:
+            self.metrics.retrains.labels(self.options.feed, outcome.action).inc()
+            log.info(
+                "retrain after event %s: %s%s %s",
+                outcome.event_id,
+                outcome.action,
+                "" if outcome.new_version is None else f" -> version {outcome.new_version}",
+                outcome.reason,
+            )
+            if outcome.action in ("kept_champion", "failed"):
+                await self.steering.report(outcome)
+            if outcome.new_version is not None:
+                self.refresh_baseline()
 
     async def _judge(self, window: WindowProfile) -> tuple[bool, dict[str, Any] | None]:
         feed = self.options.feed
@@ -184,9 +218,18 @@ def create_app(
         alerts.send,
         enabled=settings.inject_enabled,
     )
+    retrain = RetrainClient(settings, options) if settings.retrain_enabled else None
     judge = Judge(
-        options, repository, ref, metrics, ingest.clock.min_records(), events.send, steering
+        options,
+        repository,
+        ref,
+        metrics,
+        ingest.clock.min_records(),
+        events.send,
+        steering,
+        retrain,
     )
+    ingest.on_new_baseline = judge.refresh_baseline  # every worker, on driftmend.baselines
     key_prefix = f"{options.feed}:".encode()
     app.service(type("FeedIngestService", (IngestService,), {"ingest": ingest}))
 
@@ -209,5 +252,6 @@ def create_app(
     async def expire_windows() -> None:
         for window in aggregator.expire():
             await judge.decide(window)
+        await judge.collect_retrains()
 
     return app

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from confluent_kafka import (
@@ -58,6 +59,7 @@ class Ingest:
         self.clock = WindowClock(partitions, options.window_records, options.window_seconds)
         self._delivery_errors: list[str] = []
         self._gate_released: dict[int, int] = {}
+        self.on_new_baseline: Callable[[], None] = lambda: None
         self._same_partitions = False
         self._last_record = time.monotonic()
         self._idle_flushed = True
@@ -97,7 +99,8 @@ class Ingest:
         return consumer, producer
 
     def _verdict_consumer(self) -> Consumer:
-        """Reads verdicts from now on (no group: every worker sees every verdict)."""
+        """Reads verdicts and new baselines from now on (no group: every worker sees every
+        message)."""
         consumer = Consumer(
             {
                 **self.settings.kafka_config(),
@@ -106,7 +109,12 @@ class Ingest:
                 "enable.partition.eof": False,
             }
         )
-        consumer.assign([TopicPartition(self.settings.verdicts_topic, 0, OFFSET_END)])
+        consumer.assign(
+            [
+                TopicPartition(self.settings.verdicts_topic, 0, OFFSET_END),
+                TopicPartition(self.settings.baselines_topic, 0, OFFSET_END),
+            ]
+        )
         return consumer
 
     def _on_delivery(self, err: Any, msg: Message) -> None:
@@ -212,6 +220,10 @@ class Ingest:
         for m in verdicts.consume(100, timeout=0):
             if m.error() is not None:
                 log.debug("verdicts: %s", m.error())
+                continue
+            if m.topic() == self.settings.baselines_topic:
+                if m.key() == self.options.feed.encode():
+                    self.on_new_baseline()  # a new version was published: switch to it
                 continue
             try:
                 gate.on_verdict(Verdict.from_message(m.headers(), m.value()), self.settings.seed)
