@@ -71,21 +71,39 @@ def raw_passthrough(topic: str, total: int, batch: int) -> float:
         }
     )
     consumer.subscribe([topic])
-    seen, started = 0, 0.0
+    seen = 0
+    marks = Marks(total)
     while seen < total:
         msgs = consumer.consume(batch, timeout=1.0)
         if not msgs:
             continue
-        if not started:
-            started = time.perf_counter()
         for m in msgs:
             producer.produce(out, m.value(), m.key(), headers=m.headers())
         producer.flush(60)
         consumer.commit(asynchronous=False)
         seen += len(msgs)
-    elapsed = time.perf_counter() - started
+        marks.saw(seen)
     consumer.close()
-    return total / elapsed
+    return marks.rate()
+
+
+class Marks:
+    """Steady-state rate: records between 10 % and 90 % of the run over the time between."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.t10 = self.t90 = 0.0
+        self.n10 = self.n90 = 0.0
+
+    def saw(self, n: float) -> None:
+        now = time.perf_counter()
+        if not self.t10 and n >= 0.1 * self.total:
+            self.t10, self.n10 = now, n
+        if not self.t90 and n >= 0.9 * self.total:
+            self.t90, self.n90 = now, n
+
+    def rate(self) -> float:
+        return (self.n90 - self.n10) / max(self.t90 - self.t10, 1e-9)
 
 
 def worker_throughput(
@@ -101,13 +119,16 @@ def worker_throughput(
         )
         worker.start(Path(tmp))
         try:
+            marks = Marks(total)
             first = last = 0.0
             while True:
-                seen = worker.metrics()  # from the first record in to the last one out
+                seen = worker.metrics()  # records out: held output counts when released
                 now = time.perf_counter()
+                out = seen.get("driftmend_records_out_total", 0.0)
+                marks.saw(out)
                 if seen.get("driftmend_records_in_total", 0.0) > 0 and not first:
                     first = now
-                if seen.get("driftmend_records_out_total", 0.0) >= total:
+                if out >= total:
                     last = now
                     break
                 if worker.proc is not None and worker.proc.poll() is not None:
@@ -115,7 +136,8 @@ def worker_throughput(
                 time.sleep(0.2)  # scraping costs the worker CPU: not too often
         finally:
             worker.stop()
-    return total / (last - first)
+    print(f"worker: first record in to last record out {last - first:.1f} s")
+    return marks.rate()
 
 
 def main() -> None:
@@ -138,7 +160,9 @@ def main() -> None:
     fill(topic, values, args.partitions)
     batch = load_settings().batch_size
     raw = raw_passthrough(topic, args.records, batch)
-    print(f"raw confluent-kafka passthrough (batches of {batch}): {raw:,.0f} records/s")
+    print(
+        f"raw confluent-kafka passthrough (batches of {batch}), steady state: {raw:,.0f} records/s"
+    )
     mine = worker_throughput(topic, args.records, records, args.window)
     print(
         f"driftmend worker (forward + decode + profile + judge, output held per window): "

@@ -40,6 +40,7 @@ from app.worker.profiler import ProfilerClient, RawBatch, Stats
 from app.worker.windows import WindowClock
 
 log = logging.getLogger(__name__)
+MAX_UNACKED_SECONDS = 5.0
 
 
 class Ingest:
@@ -58,7 +59,8 @@ class Ingest:
         self.partitions = partitions
         self.clock = WindowClock(partitions, options.window_records, options.window_seconds)
         self._delivery_errors: list[str] = []
-        self._gate_released: dict[int, int] = {}
+        self._gate_released: dict[int, int] = {}  # released and acknowledged
+        self._last_ack = time.monotonic()
         self.on_new_baseline: Callable[[], None] = lambda: None
         self._same_partitions = False
         self._last_record = time.monotonic()
@@ -175,13 +177,13 @@ class Ingest:
                     self._account(profiler.command("idle"))
                     self._idle_flushed = True
                 self._steer(verdicts, synth, gate)
-                if gate.pump():
-                    self._deliver(producer)
+                gate.pump()
+                self._acknowledged(producer, gate)
                 self._commit(consumer)
                 self._report_lag(consumer)
             self._settle(profiler)
             gate.release_all()
-            self._deliver(producer)
+            self._deliver(producer, gate)
             self._commit(consumer, asynchronous=False)
         finally:
             try:
@@ -200,8 +202,6 @@ class Ingest:
         self._last_record = time.monotonic()
         self._idle_flushed = False
         gate.forward(msgs)
-        if not self.settings.hold_output:
-            self._deliver(producer)
         self._m_in.inc(len(msgs))
         profiler.set_baseline(self.baseline.baseline)
         raw = _raw_batch(self.options.input_topic, msgs)
@@ -209,9 +209,28 @@ class Ingest:
             self._profiled_through(offsets)
             self._account(stats)
 
-    def _deliver(self, producer: Producer) -> None:
+    def _acknowledged(self, producer: Producer, gate: OutputGate) -> None:
+        """Move the committable frontier to what the gate has released, once the producer's
+        queue is empty (all of it acknowledged) -- without waiting, unless it has not been
+        empty for ``MAX_UNACKED_SECONDS`` (then flush, so commits never starve)."""
+        released = gate.released()  # taken first: everything in it was produced before
+        producer.poll(0)
+        if len(producer) == 0:
+            self._check_delivery()
+            self._gate_released = released
+            self._last_ack = time.monotonic()
+        elif time.monotonic() - self._last_ack > MAX_UNACKED_SECONDS:
+            self._deliver(producer, gate)
+
+    def _deliver(self, producer: Producer, gate: OutputGate) -> None:
         """Wait until everything produced is acknowledged (or fail: nothing is committed)."""
+        released = gate.released()
         producer.flush(60)
+        self._check_delivery()
+        self._gate_released = released
+        self._last_ack = time.monotonic()
+
+    def _check_delivery(self) -> None:
         if self._delivery_errors:
             errors, self._delivery_errors = self._delivery_errors[:3], []
             raise KafkaError(f"output not acknowledged, not committing: {errors}")
@@ -231,7 +250,6 @@ class Ingest:
                 log.warning("ignoring a verdict: %s", exc)
         if synth is not None:
             gate.on_results(synth.results())
-        self._gate_released = gate.released()
 
     def _account(self, stats: Stats) -> None:
         self._m_dlq.inc(stats.dead_lettered)
@@ -282,8 +300,7 @@ class Ingest:
             self._settle(profiler)
             self._account(profiler.command("revoke", lost))
             gate.release_partitions(lost)
-            self._deliver(producer)
-            self._gate_released = gate.released()
+            self._deliver(producer, gate)
             self._commit(consumer, asynchronous=False)
         except (DriftmendError, OSError) as exc:  # the profiler is gone: records re-read
             log.warning("could not settle revoked partitions: %s", exc)
