@@ -43,3 +43,7 @@ class ModelError(DriftmendError):
 
 class ArtifactError(ModelError):
     """A stored model artifact is missing, unknown, tampered with or does not fit."""
+
+
+class NotFoundError(DriftmendError):
+    """An unknown feed, version or model asked for through the REST API."""

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     window_grace_seconds: float = Field(default=10.0, gt=0)
     batch_size: int = Field(default=10_000, gt=0)
     metrics_port: int = Field(default=9108, ge=0, le=65535)
+    web_port: int = Field(default=6066, ge=0, le=65535)  # REST API (faust web); 0: off
+    web_bind: str = "0.0.0.0"
     forward_undecodable: bool = True
     adwin_delta: float = Field(default=1e-4, gt=0, lt=1)
     adwin_chunk: int = Field(default=100, gt=0)

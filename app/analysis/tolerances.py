@@ -79,22 +79,44 @@ def load_overrides(path: Path, fields: Iterable[str]) -> dict[str, Any]:
         raw = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read tolerances from {path}: {exc}") from exc
+    return check_overrides(raw, fields, str(path))
+
+
+def check_overrides(raw: Any, fields: Iterable[str], source: str) -> dict[str, Any]:
+    """Check the names and thresholds of overrides (from a file or the REST API)."""
     if not isinstance(raw, dict) or set(raw) - {"defaults", "fields"}:
-        raise ConfigError(f"{path}: top-level keys must be 'defaults' and/or 'fields'")
+        raise ConfigError(f"{source}: top-level keys must be 'defaults' and/or 'fields'")
     known_fields = set(fields)
     sections = [("defaults", raw.get("defaults") or {})]
-    for name, chars in (raw.get("fields") or {}).items():
+    fields_part = raw.get("fields") or {}
+    if not isinstance(fields_part, dict) or not isinstance(sections[0][1], dict):
+        raise ConfigError(f"{source}: 'defaults' and 'fields' must be mappings")
+    for name, chars in fields_part.items():
         if name not in known_fields:
-            raise ConfigError(f"{path}: field {name!r} is not in the baseline's schema")
+            raise ConfigError(f"{source}: field {name!r} is not in the baseline's schema")
+        if chars is not None and not isinstance(chars, dict):
+            raise ConfigError(f"{source}: fields.{name} must be a mapping")
         sections.append((f"fields.{name}", chars or {}))
     for where, chars in sections:
-        for characteristic in chars:
+        for characteristic, tol in chars.items():
             if characteristic not in DEFAULT_TOLERANCES:
                 raise ConfigError(
-                    f"{path}: unknown characteristic {characteristic!r} in {where}; known: "
+                    f"{source}: unknown characteristic {characteristic!r} in {where}; known: "
                     + ", ".join(sorted(DEFAULT_TOLERANCES))
                 )
+            _check_levels(tol, f"{source}: {where}.{characteristic}")
     return raw
+
+
+def _check_levels(tol: Any, where: str) -> None:
+    levels = ("low", "medium", "high")
+    if not isinstance(tol, dict) or set(tol) != set(levels):
+        raise ConfigError(f"{where}: give low, medium and high")
+    values = [tol[k] for k in levels]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        raise ConfigError(f"{where}: thresholds must be numbers")
+    if not all(0 <= v <= 1e9 for v in values) or not values[0] <= values[1] <= values[2]:
+        raise ConfigError(f"{where}: need 0 <= low <= medium <= high")
 
 
 def apply_overrides(current: Tolerances, overrides: dict[str, Any]) -> Tolerances:

@@ -124,9 +124,11 @@ def tolerances(
     baseline = repo.get(feed)
     if set_file is not None:
         overrides = load_overrides(set_file, baseline.schema.names)
+        previous = baseline.version
         baseline = repo.save(
             replace(baseline, tolerances=apply_overrides(baseline.tolerances, overrides))
         )
+        synth.models(common.settings()).carry_over(feed, previous, baseline.version)
     data = baseline.tolerances.to_dict()
     if as_json:
         print(orjson.dumps({"feed": feed, "version": baseline.version, **data}).decode())

@@ -28,6 +28,9 @@ def run(
     window_records: Annotated[int | None, typer.Option(help="Records per window")] = None,
     window_seconds: Annotated[float | None, typer.Option(help="Seconds per window")] = None,
     metrics_port: Annotated[int | None, typer.Option(help="Prometheus port (9108)")] = None,
+    web_port: Annotated[
+        int | None, typer.Option(help="REST API port (6066; 0 turns it off)")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "json",
     avro_schema: Annotated[Path | None, typer.Option(help="Writer schema (.avsc)")] = None,
     registry_url: Annotated[str | None, typer.Option(help="Schema registry URL")] = None,
@@ -36,7 +39,10 @@ def run(
 ) -> None:
     """Forward the input to the output, profile every window and emit drift events."""
     cfg = common.settings(
-        window_records=window_records, window_seconds=window_seconds, metrics_port=metrics_port
+        window_records=window_records,
+        window_seconds=window_seconds,
+        metrics_port=metrics_port,
+        web_port=web_port,
     )
     options = WorkerOptions(
         feed=feed,

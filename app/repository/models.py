@@ -101,6 +101,22 @@ class ModelRepository:
             )
         return bytes(tensors), bytes(meta)
 
+    def carry_over(self, feed: str, source: int, target: int) -> bool:
+        """Give baseline version ``target`` the model and training sample of ``source`` (a
+        new version that changes tolerances or the profile only); False if it had none."""
+
+        def copy() -> bool:
+            parts = [("model", "tensors"), ("model", "meta"), ("sample",)]
+            values = [self.client.get(self._key(feed, p[0], source, *p[1:])) for p in parts]
+            pipe = self.client.pipeline(transaction=True)
+            for part, value in zip(parts, values, strict=True):
+                if value is not None:
+                    pipe.set(self._key(feed, part[0], target, *part[1:]), value)
+            pipe.execute()
+            return values[0] is not None and values[1] is not None
+
+        return self._call("carry a model over to a new version", copy)
+
     def has_model(self, feed: str, version: int) -> bool:
         key = self._key(feed, "model", version, "meta")
         return bool(self._call("look for a model", lambda: self.client.exists(key)))

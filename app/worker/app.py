@@ -16,6 +16,8 @@ import faust
 import mode
 from confluent_kafka.admin import AdminClient
 
+from app.api.service import ApiService
+from app.api.views import register as register_api
 from app.errors import ConfigError, DriftmendError, SketchError
 from app.events.drift_event import encode_event
 from app.inject.policy import InjectionPolicy
@@ -23,6 +25,7 @@ from app.kafka.topics import ensure_topics, load_topic_specs, partition_count
 from app.metrics import Metrics
 from app.profile.window import WindowProfile
 from app.repository.baselines import BaselineRepository
+from app.repository.events import EventLog
 from app.repository.models import ModelRepository
 from app.settings import Settings
 from app.worker.aggregator import WindowAggregator
@@ -87,6 +90,7 @@ class Judge:
         send: Any,
         steering: Steering,
         retrain: RetrainClient | None = None,
+        event_log: EventLog | None = None,
     ) -> None:
         self.analysis = AnalysisClient(options.input_topic)
         self.options = options
@@ -98,6 +102,7 @@ class Judge:
         self.steering = steering
         self.retrain = retrain
         self._unsent: list[Outcome] = []
+        self.event_log = event_log
 
     def refresh_baseline(self) -> None:
         try:
@@ -166,6 +171,11 @@ class Judge:
             return True, None
         await self.send(key=feed.encode(), value=encode_event(event))
         self.metrics.drift_events.labels(feed, event["severity"]).inc()
+        if self.event_log is not None:
+            try:
+                self.event_log.add(event)
+            except DriftmendError as exc:  # the topic has it: the recent list is a convenience
+                log.warning("drift event not kept for the API: %s", exc)
         changed = ", ".join(
             f"{c['field']}.{c['characteristic']}" for c in event["changed_characteristics"][:5]
         )
@@ -177,6 +187,15 @@ class Judge:
             changed,
         )
         return True, event
+
+
+def _lineage(repository: BaselineRepository) -> Any:
+    """The lineage repository, when this build has one."""
+    try:
+        from app.repository.lineage import LineageRepository
+    except ImportError:
+        return None
+    return LineageRepository(repository.client)
 
 
 def create_app(
@@ -197,7 +216,9 @@ def create_app(
     app = faust.App(
         f"{options.group_id}-agg",
         broker=faust_broker(settings.kafka_bootstrap_servers),
-        web_enabled=False,
+        web_enabled=settings.web_port > 0,
+        web_port=settings.web_port or 6066,
+        web_bind=settings.web_bind,
         datadir=str(datadir),
         topic_partitions=1,
         consumer_auto_offset_reset="earliest",
@@ -219,6 +240,7 @@ def create_app(
         enabled=settings.inject_enabled,
     )
     retrain = RetrainClient(settings, options) if settings.retrain_enabled else None
+    event_log = EventLog(repository.client)
     judge = Judge(
         options,
         repository,
@@ -228,8 +250,17 @@ def create_app(
         events.send,
         steering,
         retrain,
+        event_log,
     )
     ingest.on_new_baseline = judge.refresh_baseline  # every worker, on driftmend.baselines
+    if settings.web_port > 0:
+        register_api(
+            app,
+            ApiService(
+                repository, ModelRepository(repository.client), event_log, _lineage(repository)
+            ),
+            ready=lambda: ingest.consuming,
+        )
     key_prefix = f"{options.feed}:".encode()
     app.service(type("FeedIngestService", (IngestService,), {"ingest": ingest}))
 

@@ -61,6 +61,7 @@ class Ingest:
         self._delivery_errors: list[str] = []
         self._gate_released: dict[int, int] = {}  # released and acknowledged
         self._last_ack = time.monotonic()
+        self._consuming = False
         self.on_new_baseline: Callable[[], None] = lambda: None
         self._same_partitions = False
         self._last_record = time.monotonic()
@@ -283,7 +284,13 @@ class Ingest:
             self._profiled_through(token)
             self._account(stats)
 
+    @property
+    def consuming(self) -> bool:
+        """Ready: the loop runs and the consumer group gave this worker its share."""
+        return self._consuming
+
     def _on_assign(self, consumer: Consumer, parts: list[TopicPartition]) -> None:
+        self._consuming = True
         self.metrics.assigned_partitions.labels(self.options.feed).set(len(parts))
 
     def _on_revoke(

@@ -117,6 +117,7 @@ class WorkerProcess:
     input_topic: str
     args: list[str] = field(default_factory=list)
     port: int = field(default_factory=free_port)
+    web_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     _log_file: Any = None
@@ -131,7 +132,13 @@ class WorkerProcess:
             "DRIFTMEND_STATE_DIR": str(tmp / "state"),
         }
         cmd = worker_command(
-            self.feed, self.input_topic, "--metrics-port", str(self.port), *self.args
+            self.feed,
+            self.input_topic,
+            "--metrics-port",
+            str(self.port),
+            "--web-port",
+            str(self.web_port),
+            *self.args,
         )
         self._log_file = self.log_path.open("wb")
         self.proc = subprocess.Popen(

@@ -1,0 +1,1 @@
+"""The REST API on the worker's web server: baselines, tolerances, lineage, events, previews."""
