@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -15,6 +15,8 @@ from app.analysis.tolerances import Tolerances, apply_overrides, load_overrides
 from app.baseline.build import build_baseline
 from app.cli import common, synth
 from app.errors import ConfigError
+from app.lineage.model import data_signature
+from app.settings import Settings
 from app.sources import read_file, read_topic
 
 cli = typer.Typer(no_args_is_help=True, help="Create and inspect baselines.")
@@ -56,11 +58,22 @@ def create(
     if tolerances_file is not None:
         overrides = load_overrides(tolerances_file, baseline.schema.names)
         baseline = replace(baseline, tolerances=apply_overrides(Tolerances(), overrides))
-    stored = common.repository(cfg).save(baseline)
+    repo = common.repository(cfg)
+    parent = repo.current_version(feed) if feed in repo.feeds() else None
+    stored = repo.save(baseline)
     synth.models(cfg).save_sample(feed, stored.version, records, seed)
     info = None
     if not no_model:
         info = synth.train_and_store(cfg, feed, stored.version, records, seed)
+    publisher(cfg).publish(
+        stored,
+        parent,
+        "create",
+        data_signature=data_signature(records),
+        parameters={"source": source, "seed": seed},
+        reason="baseline create",
+        save=False,
+    )
     if as_json:
         doc = {"feed": feed, "version": stored.version, "records": stored.profile.records}
         if info is not None:
@@ -124,11 +137,20 @@ def tolerances(
     baseline = repo.get(feed)
     if set_file is not None:
         overrides = load_overrides(set_file, baseline.schema.names)
+        cfg = common.settings()
         previous = baseline.version
         baseline = repo.save(
             replace(baseline, tolerances=apply_overrides(baseline.tolerances, overrides))
         )
-        synth.models(common.settings()).carry_over(feed, previous, baseline.version)
+        synth.models(cfg).carry_over(feed, previous, baseline.version)
+        publisher(cfg).publish(
+            baseline,
+            previous,
+            "tolerances",
+            parameters={"file": str(set_file)},
+            reason="tolerances set",
+            save=False,
+        )
     data = baseline.tolerances.to_dict()
     if as_json:
         print(orjson.dumps({"feed": feed, "version": baseline.version, **data}).decode())
@@ -142,3 +164,39 @@ def tolerances(
         for name, tol in sorted(chars.items()):
             table.add_row(field_name, name, str(tol["low"]), str(tol["medium"]), str(tol["high"]))
     Console().print(table)
+
+
+@cli.command()
+def rollback(
+    feed: Annotated[str, typer.Option(help="Feed name")],
+    to: Annotated[int, typer.Option("--to", help="The version to go back to")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Make a copy of an earlier version the current one (a new version, rollback edge)."""
+    cfg = common.settings()
+    repo = common.repository(cfg)
+    current = repo.current_version(feed)
+    target = repo.get(feed, to)
+    stored = repo.save(replace(target, source=f"rollback to v{to}"))
+    has_model = synth.models(cfg).carry_over(feed, to, stored.version)
+    publisher(cfg).publish(
+        stored,
+        current,
+        "rollback",
+        parameters={"to_version": to},
+        reason="operator rollback",
+        save=False,
+    )
+    if as_json:
+        print(orjson.dumps({"feed": feed, "version": stored.version, "copy_of": to}).decode())
+    else:
+        print(
+            f"{feed}: v{stored.version} (a copy of v{to}{', with its model' if has_model else ''}) "
+            f"is current; was v{current}"
+        )
+
+
+def publisher(cfg: Settings) -> Any:
+    from app.heal.publish import BaselinePublisher
+
+    return BaselinePublisher(cfg, common.repository(cfg))

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from app.cli import baseline, demo, synth, topics, worker
+from app.cli import baseline, demo, lineage, synth, topics, worker
 from app.errors import DriftmendError
 
 cli = typer.Typer(
@@ -17,6 +17,7 @@ cli = typer.Typer(
 cli.add_typer(baseline.cli, name="baseline")
 cli.add_typer(topics.cli, name="topics")
 cli.add_typer(synth.cli, name="synth")
+cli.add_typer(lineage.cli, name="lineage")
 cli.command("worker")(worker.run)
 cli.command("demo")(demo.run)
 

@@ -1,0 +1,1 @@
+"""Healing: retrain, revert, repair and publish baselines, keeping their lineage."""

@@ -1,0 +1,73 @@
+"""Lineage in Redis.
+
+Keys: ``driftmend:feed:{feed}:lineage:node:{v}`` (JSON node),
+``driftmend:feed:{feed}:lineage:edges`` (list of JSON edges, in order),
+``driftmend:feed:{feed}:lineage:last_retrain`` (epoch ms, for the cooldown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import orjson
+import redis
+
+from app.errors import RepositoryError
+from app.lineage.model import Edge, Node
+from app.repository.baselines import PREFIX
+
+T = TypeVar("T")
+
+
+class LineageRepository:
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    @staticmethod
+    def _key(feed: str, *parts: object) -> str:
+        return ":".join([PREFIX, "feed", feed, "lineage", *map(str, parts)])
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except redis.RedisError as exc:
+            raise RepositoryError(f"Redis failed to {what}: {exc}") from exc
+
+    def record(self, feed: str, node: Node, edge: Edge) -> None:
+        def write() -> None:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.set(self._key(feed, "node", node.version), orjson.dumps(node.to_dict()))
+            pipe.rpush(self._key(feed, "edges"), orjson.dumps(edge.to_dict()))
+            pipe.execute()
+
+        self._call("record lineage", write)
+
+    def node(self, feed: str, version: int) -> Node | None:
+        raw = self._call(
+            "read a lineage node", lambda: self.client.get(self._key(feed, "node", version))
+        )
+        return None if raw is None else Node.from_dict(orjson.loads(raw))
+
+    def edges(self, feed: str) -> list[Edge]:
+        raw = self._call(
+            "read lineage", lambda: self.client.lrange(self._key(feed, "edges"), 0, -1)
+        )
+        return [Edge.from_dict(orjson.loads(item)) for item in raw]
+
+    def graph(self, feed: str) -> dict[str, Any]:
+        edges = self.edges(feed)
+        versions = sorted({e.child for e in edges} | {e.parent for e in edges if e.parent})
+        nodes = [n.to_dict() for v in versions if (n := self.node(feed, v)) is not None]
+        return {"feed": feed, "nodes": nodes, "edges": [e.to_dict() for e in edges]}
+
+    def last_retrain_ms(self, feed: str) -> int:
+        raw = self._call(
+            "read the last retrain", lambda: self.client.get(self._key(feed, "last_retrain"))
+        )
+        return 0 if raw is None else int(raw)
+
+    def set_last_retrain_ms(self, feed: str, ms: int) -> None:
+        self._call(
+            "store the last retrain", lambda: self.client.set(self._key(feed, "last_retrain"), ms)
+        )
