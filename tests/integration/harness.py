@@ -118,6 +118,7 @@ class WorkerProcess:
     args: list[str] = field(default_factory=list)
     port: int = field(default_factory=free_port)
     web_port: int = field(default_factory=free_port)
+    env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     _log_file: Any = None
@@ -130,6 +131,7 @@ class WorkerProcess:
             "REDIS_URL": redis_url(),
             "DRIFTMEND_WINDOW_GRACE_SECONDS": "3",
             "DRIFTMEND_STATE_DIR": str(tmp / "state"),
+            **self.env,
         }
         cmd = worker_command(
             self.feed,
