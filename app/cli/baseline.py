@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 import typer
@@ -15,6 +15,7 @@ from app.analysis.tolerances import Tolerances, apply_overrides, load_overrides
 from app.baseline.build import build_baseline
 from app.cli import common, synth
 from app.errors import ConfigError
+from app.heal.publish import Artifacts, BaselinePublisher
 from app.lineage.model import data_signature
 from app.settings import Settings
 from app.sources import read_file, read_topic
@@ -60,11 +61,12 @@ def create(
         baseline = replace(baseline, tolerances=apply_overrides(Tolerances(), overrides))
     repo = common.repository(cfg)
     parent = repo.current_version(feed) if feed in repo.feeds() else None
-    stored = repo.save(baseline)
+    stored = repo.save(baseline, make_current=False)  # current once its model is there
     synth.models(cfg).save_sample(feed, stored.version, records, seed)
     info = None
     if not no_model:
         info = synth.train_and_store(cfg, feed, stored.version, records, seed)
+    repo.set_current(feed, stored.version)
     publisher(cfg).publish(
         stored,
         parent,
@@ -177,16 +179,18 @@ def rollback(
     repo = common.repository(cfg)
     current = repo.current_version(feed)
     target = repo.get(feed, to)
-    stored = repo.save(replace(target, source=f"rollback to v{to}"))
-    has_model = synth.models(cfg).carry_over(feed, to, stored.version)
-    publisher(cfg).publish(
-        stored,
+    pub = publisher(cfg)
+    node = pub.lineage.node(feed, to)
+    stored = pub.publish(
+        replace(target, source=f"rollback to v{to}"),
         current,
         "rollback",
+        artifacts=Artifacts(carry_from=to),
+        data_signature=None if node is None else node.data_signature,
         parameters={"to_version": to},
-        reason="operator rollback",
-        save=False,
+        reason=f"operator rollback to v{to}",
     )
+    has_model = pub.models.has_model(feed, stored.version)
     if as_json:
         print(orjson.dumps({"feed": feed, "version": stored.version, "copy_of": to}).decode())
     else:
@@ -196,7 +200,5 @@ def rollback(
         )
 
 
-def publisher(cfg: Settings) -> Any:
-    from app.heal.publish import BaselinePublisher
-
+def publisher(cfg: Settings) -> BaselinePublisher:
     return BaselinePublisher(cfg, common.repository(cfg))

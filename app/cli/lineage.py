@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.tree import Tree
 
 from app.cli import common
+from app.lineage.graph import children, roots
+from app.lineage.model import Edge
+from app.repository.lineage import LineageRepository
 
 cli = typer.Typer(no_args_is_help=True, help="Baseline lineage: versions and transformations.")
+METRICS_SHOWN = 3
 
 
 @cli.command()
@@ -20,36 +25,43 @@ def show(
     feed: Annotated[str, typer.Option(help="Feed name")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
-    """Print the lineage graph: each version, its parent and the transformation."""
-    from app.repository.lineage import LineageRepository
-
+    """Print the lineage graph: each version, its parent, the transformation and why."""
     repo = common.repository(common.settings())
+    current = repo.current_version(feed)
     graph = LineageRepository(repo.client).graph(feed)
-    graph["current_version"] = repo.current_version(feed)
+    graph["current_version"] = current
     if as_json:
         print(orjson.dumps(graph).decode())
         return
-    children: dict[int | None, list[dict[str, object]]] = {}
-    for edge in graph["edges"]:
-        children.setdefault(edge["parent"], []).append(edge)
-    tree = Tree(f"[bold]{feed}[/] (current v{graph['current_version']})")
+    edges = [Edge.from_dict(e) for e in graph["edges"]]
+    by_child = {e.child: e for e in reversed(edges)}  # the first edge of each version
+    nodes = {int(n["version"]): n for n in graph["nodes"]}
+    tree = Tree(f"[bold]{feed}[/] (current v{current}, {len(by_child)} versions)")
 
-    def grow(node: Tree, parent: int | None, depth: int = 0) -> None:
-        for edge in children.get(parent, []):
-            child = int(str(edge["child"]))
-            when = time.strftime(
-                "%Y-%m-%d %H:%M:%S", time.gmtime(int(str(edge["created_at_ms"])) / 1000)
-            )
-            label = f"v{child} [cyan]{edge['transformation']}[/] {when} {edge['reason']}"
-            branch = node.add(label)
-            if depth < 100 and child != parent:
-                grow(branch, child, depth + 1)
+    def grow(branch: Tree, version: int, depth: int) -> None:
+        sub = branch.add(_label(by_child[version], nodes.get(version), version == current))
+        if depth < 1000:
+            for child in children(edges, version):
+                grow(sub, child, depth + 1)
 
-    roots = [
-        p
-        for p in children
-        if p is None or all(e["child"] != p for es in children.values() for e in es)
-    ]
-    for root in roots:
-        grow(tree if root is None else tree.add(f"v{root}"), root)
+    for root in roots(edges):
+        grow(tree, root, 0)
     Console().print(tree)
+
+
+def _label(edge: Edge, node: dict[str, Any] | None, current: bool) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(edge.created_at_ms / 1000))
+    parts = [f"[bold]v{edge.child}[/]", f"[cyan]{edge.transformation}[/]", when]
+    if current:
+        parts.append("[green](current)[/]")
+    if edge.reason:
+        parts.append(escape(edge.reason))
+    if node is not None:
+        extra = [f"hash {str(node['content_hash'])[:10]}"]
+        records = (node.get("data_signature") or {}).get("records")
+        if records is not None:
+            extra.append(f"{records:,} records")
+        metrics = list((node.get("metrics") or {}).items())[:METRICS_SHOWN]
+        extra += [f"{k} {v:.3g}" for k, v in metrics]
+        parts.append(f"[dim]({', '.join(extra)})[/]")
+    return " ".join(parts)

@@ -1,21 +1,26 @@
 """The retrainer: what to do about a drift event, decided and carried out.
 
-* **low** -- profile update: the baseline profile rebuilt from the stored training sample and
-  the current records in the proportions ``profile_weight_historical`` / ``_current`` (a
-  weighted resample: sketches themselves cannot be weighted); the model is carried over.
-* **medium / high** -- at most once per ``retrain_cooldown_seconds`` per feed:
-  1. *revert* to the healthiest earlier version if it judges the current records within
-     tolerance (recurring drift: no training);
+* **low** -- profile update: the baseline re-profiled (on the champion's schema) from a
+  weighted resample of the stored training sample and the current records, in the
+  proportions ``profile_weight_historical`` / ``_current`` (sketches cannot be weighted, a
+  seeded resample can). The model is carried over; the resample becomes the new version's
+  sample, so successive updates compound (old data fades geometrically).
+* **medium / high** -- at most one attempt per ``retrain_cooldown_seconds`` per feed (the
+  time of the last attempt is kept in Redis), then:
+  1. *revert* to the nearest healthy ancestor (``app.lineage.healthy``): the earlier
+     version that judges the window within tolerance with the lowest score -- recurring
+     drift, no training;
   2. else a *challenger*: baseline and VAE from the weighted mixture of historical (the
-     champion's training sample), current and injected records; published only if it fits
-     held-out current records significantly better and its model loses at most
-     ``challenger_margin`` of quality (``app.heal.validate``);
-  3. if only the model falls short, *repair*: the champion's VAE interpolated toward the
-     nearest ancestor's, the scale chosen on held-out data, published if it passes;
+     champion's training sample), current and injected records (``retrain_weight_*``);
+     published if it fits held-out current records significantly better and its model
+     loses at most ``challenger_margin`` of quality (``app.heal.validate``);
+  3. if only its model falls short, *repair* (``app.heal.repair``): the champion's VAE
+     interpolated toward the best-fitting ancestor's, the scale chosen on held-out data;
   4. else keep the champion, with the reason.
 
-Every published version goes through :class:`BaselinePublisher` (repository, lineage,
-``driftmend.baselines``). All randomness is seeded.
+Every new version goes through :class:`BaselinePublisher` (repository, lineage,
+``driftmend.baselines``). All randomness comes from Generators seeded by ``seed`` and the
+champion's version.
 """
 
 from __future__ import annotations
@@ -29,29 +34,36 @@ import numpy as np
 
 from app.baseline.build import build_baseline
 from app.baseline.model import Baseline
-from app.errors import ArtifactError, DriftmendError, ModelError
+from app.errors import ArtifactError, ConfigError, DriftmendError
 from app.heal.mixture import mixture, split
-from app.heal.publish import BaselinePublisher
-from app.heal.validate import fit_test, healthiest, model_quality
-from app.lineage.model import ancestors, data_signature
+from app.heal.publish import Artifacts, BaselinePublisher
+from app.heal.rebuild import rebuild
+from app.heal.repair import repair
+from app.heal.validate import fit_test, model_quality
+from app.lineage.graph import ancestors
+from app.lineage.healthy import AncestorFit, nearest_healthy, rank_ancestors
+from app.lineage.model import baseline_hash, data_signature
 from app.profile.window import WindowProfile
 from app.repository.baselines import BaselineRepository
 from app.repository.lineage import LineageRepository
 from app.repository.models import ModelRepository
 from app.settings import Settings
-from app.synth.synthesizer import Synthesizer, interpolate
+from app.synth.synthesizer import Synthesizer
 from app.synth.train import TrainConfig, train_synthesizer
 
 Records = Sequence[Mapping[str, Any]]
 MAX_TRAINING_ROWS = 50_000
-REPAIR_SCALES = (0.25, 0.5, 0.75)
+MAX_CANDIDATES = 16  # earlier versions judged for a revert, nearest first
+CURRENT_HOLDOUT = 0.3  # of the current records, for the fit test and model quality
+HISTORICAL_HOLDOUT = 0.2
+ACTIONS = ("profile_update", "retrain", "revert", "repair", "kept_champion", "cooldown")
 
-__all__ = ["BaselinePublisher", "RetrainOutcome", "Retrainer"]
+__all__ = ["ACTIONS", "BaselinePublisher", "RetrainOutcome", "Retrainer"]
 
 
 @dataclass(frozen=True)
 class RetrainOutcome:
-    action: str  # profile_update, retrain, revert, repair, kept_champion, cooldown
+    action: str  # one of ACTIONS
     new_version: int | None = None
     reason: str = ""
     metrics: dict[str, float] = field(default_factory=dict)
@@ -85,91 +97,125 @@ class Retrainer:
     ) -> RetrainOutcome:
         feed = window.feed
         champion = self.baselines.get(feed)
-        if not current_records:
-            return RetrainOutcome("kept_champion", reason="no current records to learn from")
         rng = np.random.default_rng([self.seed, champion.version])
         if severity == "low":
-            return self._profile_update(champion, current_records, event_id, rng)
+            return self._profile_update(champion, current_records, window, event_id, rng)
+        if severity not in ("medium", "high"):
+            raise ConfigError(f"unknown severity {severity!r}")
         now = int(time.time() * 1000) if now_ms is None else now_ms
         waited = (now - self.lineage.last_retrain_ms(feed)) / 1000
         if waited < self.settings.retrain_cooldown_seconds:
             return RetrainOutcome(
                 "cooldown",
-                reason=f"last retrain {waited:.0f} s ago "
+                reason=f"last retrain attempt {waited:.0f} s ago "
                 f"(cooldown {self.settings.retrain_cooldown_seconds:.0f} s)",
             )
         self.lineage.set_last_retrain_ms(feed, now)
-        reverted = self._revert(champion, current_records, event_id)
-        if reverted is not None:
-            return reverted
-        return self._challenge(champion, current_records, injected_records or [], event_id, rng)
+        fits = rank_ancestors(self._candidates(champion), window, champion.tolerances, self.seed)
+        healthy = nearest_healthy(fits)
+        if healthy is not None:
+            return self._revert(champion, healthy, window, event_id, len(fits))
+        if not current_records:
+            return RetrainOutcome(
+                "kept_champion",
+                reason="no earlier version fits the window and there are no current records "
+                "to train on",
+            )
+        return self._challenge(
+            champion, fits, current_records, injected_records or [], window, event_id, rng
+        )
 
     # -- low: a weighted profile update ---------------------------------------------------
     def _profile_update(
-        self, champion: Baseline, current: Records, event_id: str, rng: np.random.Generator
+        self,
+        champion: Baseline,
+        current: Records,
+        window: WindowProfile,
+        event_id: str,
+        rng: np.random.Generator,
     ) -> RetrainOutcome:
         historical = self._sample(champion)
-        if not historical:
-            return RetrainOutcome("kept_champion", reason="no stored training sample to weigh")
+        if not current or not historical:
+            missing = "current records" if not current else "stored training sample"
+            return RetrainOutcome("kept_champion", reason=f"low drift, but no {missing}")
         s = self.settings
         data = mixture(
             [(historical, s.profile_weight_historical), (current, s.profile_weight_current)],
             min(MAX_TRAINING_ROWS, len(historical) + len(current)),
             rng,
         )
-        updated = replace(
-            build_baseline(champion.feed, data, f"profile update after {event_id}"),
-            tolerances=champion.tolerances,
-        )
-        stored = self.baselines.save(updated)
-        self.models.carry_over(champion.feed, champion.version, stored.version)
-        params = {
-            "weight_historical": s.profile_weight_historical,
-            "weight_current": s.profile_weight_current,
-            "current_records": len(current),
-        }
-        self.publisher.publish(
-            stored,
+        updated = rebuild(champion, data, f"profile update after {event_id}")
+        metrics = {"records": float(len(data)), "window_records": float(window.records)}
+        stored = self.publisher.publish(
+            updated,
             champion.version,
             "profile_update",
-            data_signature=data_signature(data),
-            parameters=params,
-            reason="low drift",
+            artifacts=Artifacts(carry_from=champion.version, sample=data, seed=self.seed),
+            data_signature=_signature(data, window, historical=len(historical)),
+            parameters={
+                "weight_historical": s.profile_weight_historical,
+                "weight_current": s.profile_weight_current,
+                "historical_records": len(historical),
+                "current_records": len(current),
+            },
+            metrics=metrics,
+            reason="low drift: profile moved toward the current window",
             event_id=event_id,
-            save=False,
         )
-        return RetrainOutcome("profile_update", stored.version, "low drift")
+        return RetrainOutcome("profile_update", stored.version, "low drift", metrics)
 
     # -- recurring drift: back to a healthy ancestor --------------------------------------
     def _candidates(self, champion: Baseline) -> list[Baseline]:
-        """Earlier versions, lineage ancestors first (nearest first), then the others."""
+        """Earlier versions, nearest lineage ancestor first (earlier versions by number for
+        a feed without lineage), one per content, none equal to the champion."""
         feed = champion.feed
-        lineage = ancestors(self.lineage.edges(feed), champion.version)
-        others = [
-            v for v in sorted(self.baselines.versions(feed), reverse=True) if v not in lineage
-        ]
-        order = [v for v in [*lineage, *others] if v != champion.version]
-        return [self.baselines.get(feed, v) for v in order]
+        order = ancestors(self.lineage.edges(feed), champion.version)
+        if not order:
+            order = sorted(self.baselines.versions(feed), reverse=True)
+        seen = {baseline_hash(champion)}
+        out: list[Baseline] = []
+        for version in order:
+            if version == champion.version or len(out) >= MAX_CANDIDATES:
+                continue
+            baseline = self.baselines.get(feed, version)
+            digest = baseline_hash(replace(baseline, tolerances=champion.tolerances))
+            if digest not in seen:
+                seen.add(digest)
+                out.append(baseline)
+        return out
 
-    def _revert(self, champion: Baseline, current: Records, event_id: str) -> RetrainOutcome | None:
-        found = healthiest(self._candidates(champion), current, self.seed)
-        if found is None:
-            return None
-        ancestor, report = found
-        stored = self.baselines.save(replace(ancestor, source=f"revert to v{ancestor.version}"))
-        self.models.carry_over(champion.feed, ancestor.version, stored.version)
-        metrics = {"ancestor_score": report.score, "ancestor_version": float(ancestor.version)}
-        reason = f"v{ancestor.version} fits the current data within tolerance"
-        self.publisher.publish(
-            stored,
+    def _revert(
+        self,
+        champion: Baseline,
+        fit: AncestorFit,
+        window: WindowProfile,
+        event_id: str,
+        judged: int,
+    ) -> RetrainOutcome:
+        ancestor = fit.baseline
+        node = self.lineage.node(champion.feed, ancestor.version)
+        copy = replace(
+            ancestor,
+            tolerances=champion.tolerances,
+            source=f"revert to v{ancestor.version} after {event_id}",
+        )
+        metrics = {
+            "ancestor_version": float(ancestor.version),
+            "ancestor_score": fit.score,
+            "ancestor_distance": float(fit.distance),
+            "window_records": float(window.records),
+        }
+        reason = f"v{ancestor.version} judges the window within tolerance (score {fit.score:.3f})"
+        stored = self.publisher.publish(
+            copy,
             champion.version,
             "revert",
-            data_signature=data_signature(current),
-            parameters={"to_version": ancestor.version},
+            artifacts=Artifacts(carry_from=ancestor.version),
+            data_signature=node.data_signature if node is not None else None,
+            parameters={"to_version": ancestor.version, "candidates": judged},
             metrics=metrics,
             reason=reason,
             event_id=event_id,
-            save=False,
         )
         return RetrainOutcome("revert", stored.version, reason, metrics)
 
@@ -177,21 +223,25 @@ class Retrainer:
     def _challenge(
         self,
         champion: Baseline,
+        fits: Sequence[AncestorFit],
         current: Records,
         injected: Records,
+        window: WindowProfile,
         event_id: str,
         rng: np.random.Generator,
     ) -> RetrainOutcome:
         s = self.settings
-        cur_train, cur_hold = split(current, 0.3, rng)
-        hist_train, hist_hold = split(self._sample(champion), 0.2, rng)
-        weights = [
+        historical = self._sample(champion)
+        cur_train, cur_hold = split(current, CURRENT_HOLDOUT, rng)
+        hist_train, hist_hold = split(historical, HISTORICAL_HOLDOUT, rng)
+        parts = [
             (hist_train, s.retrain_weight_historical),
             (cur_train, s.retrain_weight_current),
             (injected, s.retrain_weight_injected),
         ]
-        size = min(MAX_TRAINING_ROWS, sum(len(rows) for rows, _ in weights))
-        data = mixture(weights, size, rng)
+        data = mixture(parts, min(MAX_TRAINING_ROWS, sum(len(r) for r, _ in parts)), rng)
+        if not data or not cur_hold:
+            return RetrainOutcome("kept_champion", reason="too few records for a challenger")
         challenger = replace(
             build_baseline(champion.feed, data, f"retrain after {event_id}"),
             tolerances=champion.tolerances,
@@ -220,7 +270,10 @@ class Retrainer:
         model = train_synthesizer(challenger.schema, data, config, self.seed)
         quality = model_quality(model, holdout, self.seed)
         metrics["challenger_quality"] = quality
-        params = {
+        signature = _signature(
+            data, window, historical=len(hist_train), current=len(cur_train), injected=len(injected)
+        )
+        params: dict[str, Any] = {
             "weights": [
                 s.retrain_weight_historical,
                 s.retrain_weight_current,
@@ -228,20 +281,48 @@ class Retrainer:
             ],
             "records": [len(hist_train), len(cur_train), len(injected)],
             "budget_seconds": s.retrain_budget_seconds,
+            "seed": self.seed,
         }
+
+        def publish(baseline: Baseline, how: str, new_model: Synthesizer, why: str) -> int:
+            return self.publisher.publish(
+                baseline,
+                champion.version,
+                how,
+                artifacts=Artifacts(model=new_model, sample=data, seed=self.seed),
+                data_signature=signature,
+                parameters=params,
+                metrics=metrics,
+                reason=why,
+                event_id=event_id,
+            ).version
+
         if quality >= floor:
-            version = self._publish(
-                challenger, model, champion, "retrain", data, params, metrics, event_id
+            reason = (
+                f"the challenger fits held-out current records better (distance "
+                f"{fit.challenger:.3f} vs {fit.champion:.3f}) and its model quality "
+                f"{quality:.3f} is at least {floor:.3f}"
             )
-            return RetrainOutcome("retrain", version, "the challenger fits better", metrics)
-        repaired = self._repair(champion, champion_model, holdout, floor, metrics)
-        if repaired is not None:
-            model, scale = repaired
-            params["scale"] = scale
-            version = self._publish(
-                challenger, model, champion, "repair", data, params, metrics, event_id
-            )
-            return RetrainOutcome("repair", version, f"repaired model (scale {scale})", metrics)
+            version = publish(challenger, "retrain", model, reason)
+            return RetrainOutcome("retrain", version, reason, metrics)
+        ancestor_model = self._ancestor_model(champion, fits)
+        if champion_model is not None and ancestor_model is not None:
+            validation, test = split(holdout, 0.5, rng)
+            fixed = repair(champion_model, ancestor_model[1], validation, test, self.seed)
+            if fixed is not None:
+                metrics["repair_scale"] = fixed.scale
+                metrics["repair_quality"] = fixed.test_quality
+                repaired = rebuild(champion, data, f"repair after {event_id}")
+                refit = fit_test(champion, repaired, cur_hold, self.seed)
+                if fixed.test_quality >= floor and refit.better:
+                    params.update(scale=fixed.scale, toward_version=ancestor_model[0])
+                    reason = (
+                        f"the challenger's model quality {quality:.3f} is below {floor:.3f}; "
+                        f"the champion's model {fixed.scale} of the way toward "
+                        f"v{ancestor_model[0]}'s scores {fixed.test_quality:.3f}"
+                    )
+                    version = publish(repaired, "repair", fixed.model, reason)
+                    return RetrainOutcome("repair", version, reason, metrics)
         return RetrainOutcome(
             "kept_champion",
             reason=f"the challenger's model quality {quality:.3f} is below {floor:.3f} "
@@ -249,63 +330,25 @@ class Retrainer:
             metrics=metrics,
         )
 
-    def _repair(
-        self,
-        champion: Baseline,
-        champion_model: Synthesizer | None,
-        holdout: Records,
-        floor: float,
-        metrics: dict[str, float],
-    ) -> tuple[Synthesizer, float] | None:
-        """Interpolate the champion's VAE toward the nearest ancestor's; best scale wins."""
-        if champion_model is None:
-            return None
-        for baseline in self._candidates(champion)[:1]:
-            ancestor_model = self._model(baseline)
-            if ancestor_model is None:
-                continue
-            best: tuple[float, Synthesizer, float] | None = None
-            for t in REPAIR_SCALES:
-                try:
-                    candidate = interpolate(champion_model, ancestor_model, t, self.seed)
-                except ModelError:
-                    return None  # different architectures: nothing to interpolate
-                q = model_quality(candidate, holdout, self.seed)
-                if best is None or q > best[0]:
-                    best = (q, candidate, t)
-            if best is not None:
-                metrics["repair_quality"] = best[0]
-                if best[0] >= floor:
-                    return best[1], best[2]
-        return None
-
     # -- helpers ----------------------------------------------------------------------------
-    def _publish(
-        self,
-        baseline: Baseline,
-        model: Synthesizer,
-        champion: Baseline,
-        transformation: str,
-        data: Records,
-        params: dict[str, Any],
-        metrics: dict[str, float],
-        event_id: str,
-    ) -> int:
-        stored = self.baselines.save(baseline)
-        model.save(self.models, champion.feed, stored.version)
-        self.models.save_sample(champion.feed, stored.version, data, self.seed)
-        self.publisher.publish(
-            stored,
-            champion.version,
-            transformation,
-            data_signature=data_signature(data),
-            parameters=params,
-            metrics=metrics,
-            reason=f"after {transformation}",
-            event_id=event_id,
-            save=False,
-        )
-        return stored.version
+    def _ancestor_model(
+        self, champion: Baseline, fits: Sequence[AncestorFit]
+    ) -> tuple[int, Synthesizer] | None:
+        """The model of the best-fitting ancestor whose model is not the champion's."""
+        try:
+            own = self.models.load_model(champion.feed, champion.version)[0]
+        except ArtifactError:
+            return None
+        for fit in fits:
+            version = fit.baseline.version
+            if not self.models.has_model(champion.feed, version):
+                continue
+            if self.models.load_model(champion.feed, version)[0] == own:
+                continue
+            model = self._model(fit.baseline)
+            if model is not None:
+                return version, model
+        return None
 
     def _sample(self, baseline: Baseline) -> list[dict[str, Any]]:
         try:
@@ -318,3 +361,8 @@ class Retrainer:
             return Synthesizer.load(self.models, baseline.feed, baseline.version)
         except DriftmendError:
             return None
+
+
+def _signature(data: Records, window: WindowProfile, **parts: int) -> dict[str, Any]:
+    span = (window.start_ms, window.end_ms) if window.end_ms else None
+    return data_signature(data, time_range_ms=span, parts=parts)

@@ -1,4 +1,5 @@
-"""Champion vs challenger, and which ancestor fits a window best.
+"""Champion vs challenger: does the challenger fit the current data better, and is its
+model good enough.
 
 **Fit test.** The distance of held-out current records to a baseline is the mean over its
 fields of the KS statistic against the baseline's KLL sketch (numbers) or the total
@@ -22,21 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from app.analysis.analyzer import Analyzer, DriftReport
 from app.baseline.model import Baseline
-from app.profile.builder import ProfileBuilder
 from app.synth.quality import quality_report
 from app.synth.synthesizer import Synthesizer
 
 Records = Sequence[Mapping[str, Any]]
-
-
-def judge(baseline: Baseline, records: Records, seed: int = 0) -> DriftReport:
-    """The analyzer's report on ``records`` as one window against ``baseline``."""
-    builder = ProfileBuilder(baseline.schema, baseline.edges)
-    builder.add(list(records))
-    window = builder.snapshot(baseline.feed, 0, 0, 0)
-    return Analyzer(baseline, seed=seed).analyze(window)
 
 
 RESAMPLES = 200
@@ -108,8 +99,10 @@ def _tv(counts: Mapping[str, float], values: list[Any], idx: np.ndarray) -> np.n
 
 
 def fit_test(champion: Baseline, challenger: Baseline, holdout: Records, seed: int) -> FitTest:
-    rng = np.random.default_rng(seed)
     n = len(holdout)
+    if n == 0:
+        return FitTest(0.0, 0.0, 0.0)  # nothing to judge on: not better
+    rng = np.random.default_rng(seed)
     idx = np.vstack([np.arange(n)[None, :], rng.integers(0, n, size=(RESAMPLES, n))])
     d_champ = distances(champion, holdout, idx)
     d_chall = distances(challenger, holdout, idx)
@@ -122,17 +115,3 @@ def model_quality(synth: Synthesizer, real: Records, seed: int) -> float:
         return 0.0
     samples = synth.sample(len(real), seed=seed)
     return float(quality_report(synth.schema, list(real), samples)["score"])
-
-
-def healthiest(
-    candidates: Sequence[Baseline], records: Records, seed: int
-) -> tuple[Baseline, DriftReport] | None:
-    """The candidate that judges ``records`` within tolerance with the lowest score."""
-    best: tuple[Baseline, DriftReport] | None = None
-    for baseline in candidates:
-        report = judge(baseline, records, seed)
-        if report.drifted:
-            continue
-        if best is None or sum(report.field_scores.values()) < sum(best[1].field_scores.values()):
-            best = (baseline, report)
-    return best

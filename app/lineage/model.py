@@ -1,22 +1,25 @@
 """Lineage values: a node per baseline/model version, an edge per transformation.
 
-Transformations: ``create``, ``profile_update``, ``retrain``, ``revert``, ``repair``,
-``rollback``, ``tolerances``. Everything is plain JSON (no pickle).
+Transformations: ``create``, ``profile_update``, ``retrain``, ``fine_tune``, ``revert``,
+``repair``, ``rollback``, ``tolerances``. Everything is plain JSON (no pickle).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
 
+from app.baseline.model import Baseline
+
 TRANSFORMATIONS = (
     "create",
     "profile_update",
     "retrain",
+    "fine_tune",
     "revert",
     "repair",
     "rollback",
@@ -27,7 +30,7 @@ TRANSFORMATIONS = (
 @dataclass(frozen=True)
 class Node:
     version: int
-    content_hash: str  # of the serialized baseline (schema, profile, tolerances)
+    content_hash: str  # of what the baseline says (schema, profile, tolerances): baseline_hash
     data_signature: dict[str, Any]  # records, hash and time range of the training data
     metrics: dict[str, float] = field(default_factory=dict)
     created_at_ms: int = 0
@@ -79,27 +82,35 @@ def content_hash(serialized: bytes) -> str:
     return hashlib.sha256(serialized).hexdigest()
 
 
-def data_signature(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """What the training data was: count and a hash of its records (order-independent)."""
+def baseline_hash(baseline: Baseline) -> str:
+    """SHA-256 of what a baseline says -- its schema, profile and tolerances as sorted-key
+    JSON -- so a revert or rollback copy hashes like the version it copies (the version
+    number, creation time and source are left out)."""
+    doc = {
+        "schema": baseline.schema.to_dict(),
+        "profile": orjson.loads(baseline.profile.serialize()),
+        "tolerances": baseline.tolerances.to_dict(),
+    }
+    return content_hash(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS))
+
+
+def data_signature(
+    records: Sequence[Mapping[str, Any]],
+    *,
+    time_range_ms: tuple[int, int] | None = None,
+    parts: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """What the training data was: count, an order-independent hash of its records, the time
+    range it covers (epoch ms, when known) and how many records came from each source."""
     digest = hashlib.sha256()
     for h in sorted(
         hashlib.blake2b(orjson.dumps(dict(r), option=orjson.OPT_SORT_KEYS), digest_size=8).digest()
         for r in records
     ):
         digest.update(h)
-    return {"records": len(records), "sha256": digest.hexdigest()}
-
-
-def ancestors(edges: Iterable[Edge], version: int) -> list[int]:
-    """Versions ``version`` descends from, nearest first (first parent of each node)."""
-    parent_of: dict[int, int | None] = {}
-    for e in edges:
-        parent_of.setdefault(e.child, e.parent)
-    out: list[int] = []
-    seen = {version}
-    current = parent_of.get(version)
-    while current is not None and current not in seen:
-        out.append(current)
-        seen.add(current)
-        current = parent_of.get(current)
+    out: dict[str, Any] = {"records": len(records), "sha256": digest.hexdigest()}
+    if time_range_ms is not None:
+        out["time_range_ms"] = [int(time_range_ms[0]), int(time_range_ms[1])]
+    if parts:
+        out["parts"] = {k: int(v) for k, v in parts.items()}
     return out

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from app.lineage.model import Edge, Node, ancestors, data_signature
+from app.lineage.graph import ancestors
+from app.lineage.model import Edge, Node, data_signature
 
 
 def test_round_trips() -> None:
