@@ -75,7 +75,8 @@ def plot(rows: Sequence[WindowRow], path: Path, title: str) -> Path:
             ax.scatter(*zip(*pts, strict=True), color=color, label=sev, zorder=3, s=22)
     ax.set_ylabel("drift score")
     ax.set_ylim(0, 1.05)
-    ax.legend(loc="upper left", fontsize=8, ncol=3)
+    if any(r.severity for r in rows):
+        ax.legend(loc="upper left", fontsize=8, ncol=3)
     ax = axes[1]
     ax.step(x, [r.rate for r in rows], where="mid", label="injection rate (synthetic/real)")
     ax.step(x, [r.alpha for r in rows], where="mid", label="alpha (toward current)", ls="--")

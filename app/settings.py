@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     verdicts_topic: str = "driftmend.verdicts"
     baselines_topic: str = "driftmend.baselines"
     inject_enabled: bool = True
-    inject_smoothing: float = Field(default=0.5, ge=0)  # medium: rate = score x smoothing
+    inject_smoothing: float = Field(default=1.0, ge=0)  # medium: rate = score x smoothing
     inject_max_rate: float = Field(default=1.0, ge=0, le=10)  # synthetic per real, at most
     inject_ramp_windows: int = Field(default=4, gt=0)  # alpha 0 -> 1 over this many windows
     inject_decay: float = Field(default=0.5, gt=0, lt=1)  # rate x decay per calm window

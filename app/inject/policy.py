@@ -4,9 +4,11 @@ Per decided window:
 
 * medium drift: ``rate = min(score x smoothing, max_rate)`` synthetic records per real one;
   high drift: ``max_rate`` (and an alert). low or no drift: no new injection.
-* ``alpha`` (how far the synthetic records lean from the baseline toward the current
-  window) starts at 0 when a transition starts and grows by ``1 / ramp_windows`` per window,
-  so the output moves from the old normal to the new one in steps.
+* ``alpha`` (the share of synthetic records that look like the current window; the others
+  look like the window before it, or the baseline at the very start) starts at 0 when a
+  transition starts and grows by ``1 / ramp_windows`` per window, so the output moves from
+  the old normal to the new one in steps. A high drift event is a new step: alpha starts
+  at 0 again, so every large jump of the input is bridged by the previous window.
 * Once windows are calm again (a new baseline settled, or the drift went away) the rate
   decays by ``decay`` per window and stops below ``min_rate``.
 """
@@ -57,7 +59,7 @@ class InjectionPolicy:
             rate = (
                 self.max_rate if severity == "high" else min(score * self.smoothing, self.max_rate)
             )
-            if not state.active:  # a transition starts: lean on the baseline first
+            if not state.active or severity == "high":  # a (new) step: bridge from before
                 return InjectionState(rate, 0.0, event_id, severity)
             return InjectionState(
                 max(rate, state.rate * self.decay),

@@ -14,6 +14,9 @@ import signal
 from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from typing import Any
+
+import numpy as np
 
 from app.errors import DriftmendError
 from app.inject.encode import encode_all, encoder_for
@@ -29,7 +32,8 @@ class Request:
     baseline_version: int
     n: int
     alpha: float
-    target: bytes  # serialized WindowProfile ("" : no drift target)
+    target: bytes  # serialized WindowProfile of the current window ("": no drift target)
+    previous: bytes  # the window before ("": the baseline itself)
     seed: int
     example: bytes | None  # a real record of the window (its schema id for Confluent feeds)
 
@@ -59,7 +63,7 @@ def _serve(conn: Connection, settings: Settings, options: WorkerOptions) -> None
     while True:
         try:
             req: Request | None = conn.recv()
-        except EOFError:
+        except (EOFError, OSError):  # the parent is gone
             return
         if req is None:
             return
@@ -72,13 +76,31 @@ def _serve(conn: Connection, settings: Settings, options: WorkerOptions) -> None
                 synth = models[req.baseline_version] = Synthesizer.load(
                     repo, options.feed, req.baseline_version
                 )
-            target = WindowProfile.deserialize(req.target) if req.target else None
-            sample = synth.sample_columns(req.n, alpha=req.alpha, target=target, seed=req.seed)
-            values, failed = encode_all(encoder_for(options.codec, req.example), sample.records())
-            rejected = sum(sample.report.rejected.values())
+            records, rejected = _bridge(synth, req, WindowProfile.deserialize)
+            values, failed = encode_all(encoder_for(options.codec, req.example), records)
             conn.send(Result(req.request_id, values, rejected, failed))
         except Exception as exc:  # answer, and keep serving
             conn.send(Result(req.request_id, [], error=f"{type(exc).__name__}: {exc}"))
+
+
+def _bridge(synth: Any, req: Request, load: Any) -> tuple[list[dict[str, Any]], int]:
+    """``(1 - alpha)`` of the records like the previous window (the baseline if none),
+    ``alpha`` like the current one: the output moves from one to the other in steps."""
+    current = load(req.target) if req.target else None
+    previous = load(req.previous) if req.previous else None
+    n_cur = round(req.n * req.alpha) if current is not None else 0
+    parts = []
+    if req.n - n_cur > 0:
+        lean = 1.0 if previous is not None else 0.0
+        parts.append(
+            synth.sample_columns(req.n - n_cur, alpha=lean, target=previous, seed=req.seed)
+        )
+    if n_cur > 0:
+        parts.append(synth.sample_columns(n_cur, alpha=1.0, target=current, seed=req.seed + 1))
+    records = [r for part in parts for r in part.records()]
+    order = np.random.default_rng(req.seed).permutation(len(records))
+    rejected = sum(sum(part.report.rejected.values()) for part in parts)
+    return [records[int(i)] for i in order], rejected
 
 
 class SynthClient:
@@ -102,11 +124,14 @@ class SynthClient:
         n: int,
         alpha: float,
         target: bytes,
+        previous: bytes,
         seed: int,
         example: bytes | None,
     ) -> int:
         self._next += 1
-        self._queue.append(Request(self._next, baseline_version, n, alpha, target, seed, example))
+        self._queue.append(
+            Request(self._next, baseline_version, n, alpha, target, previous, seed, example)
+        )
         self._send_next()
         return self._next
 

@@ -2,8 +2,9 @@
 
 Workers hold a window's records until its verdict (``hold_output``) and then release them,
 with the synthetic records the verdict asks for interleaved. The verdict travels on an
-internal topic: metadata in headers, the window's merged profile (the drift target) as the
-value when there is something to inject.
+internal topic: metadata in headers; when there is something to inject, the window's merged
+profile (where the synthetic records lean to) and the previous window's (where they lean
+from) as the value.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ class Verdict:
     event_id: str = ""
     severity: str = ""  # "" when the window did not drift
     target: bytes = b""  # the serialized WindowProfile to drift toward (when rate > 0)
+    previous: bytes = b""  # the window before it: where the synthetic records start from
+
+    def value(self) -> bytes:
+        """Both profiles in one value: a 4-byte length of ``target``, then the two."""
+        return len(self.target).to_bytes(4, "big") + self.target + self.previous
 
     def headers(self) -> list[tuple[str, bytes]]:
         fields = {
@@ -41,6 +47,11 @@ class Verdict:
 
     @classmethod
     def from_message(cls, headers: Any, value: bytes | None) -> Verdict:
+        value = value or b""
+        size = int.from_bytes(value[:4], "big") if len(value) >= 4 else 0
+        if 4 + size > len(value):
+            raise DecodeError("malformed verdict value")
+        target, previous = value[4 : 4 + size], value[4 + size :]
         got = {
             k[len(PREFIX) :]: (v.decode() if isinstance(v, bytes) else str(v))
             for k, v in (headers.items() if isinstance(headers, dict) else headers or [])
@@ -55,7 +66,8 @@ class Verdict:
                 float(got["alpha"]),
                 got.get("event", ""),
                 got.get("severity", ""),
-                value or b"",
+                target,
+                previous,
             )
         except (KeyError, ValueError) as exc:
             raise DecodeError(f"malformed verdict: {exc}") from exc

@@ -152,7 +152,7 @@ def read_verdicts(settings: Settings, feed: str, since_ms: int) -> list[Verdict]
             for m in consumer.consume(1000, timeout=0.5):
                 if m.error() is None and m.key() == feed.encode():
                     with contextlib.suppress(DecodeError):
-                        out.append(Verdict.from_message(m.headers(), b""))
+                        out.append(Verdict.from_message(m.headers(), m.value()))
                 done = done or (m.offset() or 0) + 1 >= high
         return out
     except KafkaException as exc:

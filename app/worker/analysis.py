@@ -38,7 +38,7 @@ def _serve(conn: Connection, input_topic: str) -> None:
     while True:
         try:
             version, baseline, window = conn.recv()
-        except EOFError:
+        except (EOFError, OSError):  # the parent is gone
             return
         try:
             if analyzer is None or analyzer.baseline.version != version:

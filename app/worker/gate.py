@@ -133,6 +133,7 @@ class OutputGate:
                 n,
                 verdict.alpha,
                 verdict.target,
+                verdict.previous,
                 example_seed + verdict.window_id,
                 example,
             )

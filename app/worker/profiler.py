@@ -170,7 +170,7 @@ def _serve(
     while True:
         try:
             kind, payload = conn.recv()
-        except EOFError:  # the parent is gone
+        except (EOFError, OSError):  # the parent is gone
             return
         try:
             if kind == "baseline":

@@ -59,7 +59,7 @@ def _serve(conn: Connection, settings: Settings, options: WorkerOptions) -> None
     while True:
         try:
             job: Job | None = conn.recv()
-        except EOFError:
+        except (EOFError, OSError):  # the parent is gone
             return
         if job is None:
             return

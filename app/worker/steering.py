@@ -44,6 +44,7 @@ class Steering:
         self.send_alert = send_alert
         self.enabled = enabled
         self.state = InjectionState()
+        self.previous = b""  # the last judged window's profile (what the output last showed)
         self._has_model: dict[int, bool] = {}
 
     def _model_ready(self, version: int) -> bool:
@@ -86,15 +87,18 @@ class Steering:
             event_id=state.event_id,
             severity="" if event is None else str(event["severity"]),
             target=window.serialize() if inject else b"",
+            previous=self.previous if inject else b"",
         )
         self.metrics.injection_rate.labels(self.feed).set(verdict.rate)
         self.metrics.injection_alpha.labels(self.feed).set(verdict.alpha if inject else 0.0)
         await self.send_verdict(
-            key=self.feed.encode(), value=verdict.target, headers=verdict.headers()
+            key=self.feed.encode(), value=verdict.value(), headers=verdict.headers()
         )
         if event is not None and event["severity"] == "high":
             await self.send_alert(key=self.feed.encode(), value=alert(event, verdict))
             self.metrics.alerts.labels(self.feed).inc()
+        if judged:
+            self.previous = window.serialize()
         if self.models is not None and judged:
             try:
                 self.models.save_latest_window(self.feed, window)

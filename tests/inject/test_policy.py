@@ -28,13 +28,22 @@ def test_medium_rate_is_capped_and_high_takes_the_maximum() -> None:
     assert POLICY.next(InjectionState(), "high", 0.1).rate == pytest.approx(1.0)
 
 
-def test_alpha_ramps_to_one_while_drift_lasts() -> None:
+def test_alpha_ramps_to_one_while_medium_drift_lasts() -> None:
     state = InjectionState()
     alphas = []
     for _ in range(6):
-        state = POLICY.next(state, "high", 0.9, "e")
+        state = POLICY.next(state, "medium", 0.9, "e")
         alphas.append(state.alpha)
     assert alphas == pytest.approx([0.0, 0.25, 0.5, 0.75, 1.0, 1.0])
+
+
+def test_a_high_event_is_a_new_step_bridged_from_the_window_before() -> None:
+    state = InjectionState()
+    for _ in range(3):
+        state = POLICY.next(state, "medium", 0.9, "e1")
+    assert state.alpha == pytest.approx(0.5)
+    state = POLICY.next(state, "high", 1.0, "e2")
+    assert state.alpha == 0.0 and state.rate == pytest.approx(1.0) and state.event_id == "e2"
 
 
 def test_rate_decays_once_calm_then_stops() -> None:

@@ -19,6 +19,7 @@ from app.inject.verdict import Verdict
     st.text(max_size=36),
     st.sampled_from(["", "low", "medium", "high"]),
     st.binary(max_size=64),
+    st.binary(max_size=64),
 )
 def test_round_trip(
     feed: str,
@@ -29,11 +30,16 @@ def test_round_trip(
     event: str,
     sev: str,
     target: bytes,
+    previous: bytes,
 ) -> None:
-    verdict = Verdict(feed, wid, version, rate, alpha, event, sev, target)
-    assert Verdict.from_message(verdict.headers(), target) == verdict
+    verdict = Verdict(feed, wid, version, rate, alpha, event, sev, target, previous)
+    assert Verdict.from_message(verdict.headers(), verdict.value()) == verdict
 
 
 def test_missing_fields_are_a_decode_error() -> None:
     with pytest.raises(DecodeError, match="malformed verdict"):
         Verdict.from_message([("driftmend-verdict-feed", b"x")], b"")
+    with pytest.raises(DecodeError, match="malformed verdict value"):
+        Verdict.from_message(Verdict("f", 1, 1).headers(), b"\x00\x00\x01\x00abc")
+    with pytest.raises(DecodeError, match="malformed verdict value"):
+        Verdict.from_message(Verdict("f", 1, 1).headers(), b"\x00\x00\x01\x00abc")
