@@ -4,10 +4,11 @@ Each candidate baseline judges the window with the :class:`Analyzer` (its detect
 champion's tolerances: what an operator set applies to every version). A candidate is
 *healthy* when the window would not be judged drifted against it -- no characteristic beyond
 both its critical value and its ``low`` tolerance. Healthy or not, candidates are ranked by
-their *fit score*: the largest per-field score of the report (statistic over the ``high``
-threshold, capped at 1), which is the drift score the window would get with no threshold;
-the drift score itself is 0 for every healthy candidate, so it cannot rank them. Ties go to
-the nearer ancestor.
+their *fit score*: the mean over fields of each field's largest characteristic score
+(statistic over the ``high`` threshold, capped at 1), findings or not. The drift score (the
+largest score of a *finding*) is 0 for every healthy candidate and saturates at 1 for a
+large shift, so it cannot rank them; the mean still tells a candidate one field off from
+one that is off everywhere. Ties go to the nearer ancestor.
 
 The window's histograms are on the champion's bins; against a candidate with other bins the
 PSI and Jensen-Shannon detectors skip that field and the others (KS and Wasserstein on the
@@ -37,7 +38,8 @@ class AncestorFit:
 
     @property
     def score(self) -> float:
-        return max(self.report.field_scores.values(), default=0.0)
+        scores = self.report.field_scores.values()
+        return sum(scores) / len(scores) if scores else 0.0
 
 
 def rank_ancestors(

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from app.baseline.model import Baseline
+from app.profile.field import FieldProfile
 
 TRANSFORMATIONS = (
     "create",
@@ -85,13 +86,37 @@ def content_hash(serialized: bytes) -> str:
 def baseline_hash(baseline: Baseline) -> str:
     """SHA-256 of what a baseline says -- its schema, profile and tolerances as sorted-key
     JSON -- so a revert or rollback copy hashes like the version it copies (the version
-    number, creation time and source are left out)."""
+    number, creation time and source are left out).
+
+    Sketch images are not canonical (a KLL sketch reorders its buffer when queried, an HLL
+    keeps coupons in hash-table order), so each sketch is hashed by what it answers: KLL
+    by its count and 101 quantiles, frequent items by their counts, HLL by its estimate."""
+    profile = orjson.loads(baseline.profile.serialize())
+    profile["fields"] = {
+        name: _canonical_field(fp) for name, fp in sorted(baseline.profile.fields.items())
+    }
     doc = {
         "schema": baseline.schema.to_dict(),
-        "profile": orjson.loads(baseline.profile.serialize()),
+        "profile": profile,
         "tolerances": baseline.tolerances.to_dict(),
     }
     return content_hash(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS))
+
+
+_GRID = [i / 100 for i in range(101)]
+
+
+def _canonical_field(fp: FieldProfile) -> dict[str, Any]:
+    def kll(sketch: Any) -> Any:
+        if sketch is None or sketch.is_empty():
+            return None if sketch is None else {"n": 0}
+        return {"n": int(sketch.n), "q": [float(v) for v in sketch.get_quantiles(_GRID)]}
+
+    out = fp.to_dict()
+    out["numbers"], out["lengths"] = kll(fp.numbers), kll(fp.lengths)
+    out["items"] = None if fp.items is None else sorted(fp.category_counts().items())
+    out["distinct"] = None if fp.distinct is None else round(fp.distinct_estimate(), 6)
+    return out
 
 
 def data_signature(
