@@ -37,6 +37,13 @@ def call(port: int, path: str, method: str = "GET", body: Any = None) -> tuple[i
         return exc.code, json.loads(exc.read())
 
 
+def ready(port: int) -> bool:
+    try:
+        return call(port, "/ready")[0] == 200
+    except urllib.error.URLError:  # the web server is not listening yet
+        return False
+
+
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]]:
     feed, topic = unique("api-feed"), unique("api-input")
@@ -50,7 +57,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]]:
     worker = WorkerProcess(feed, topic, ["--window-records", "1000"])
     worker.start(tmp_path_factory.mktemp("api"))
     deadline = time.monotonic() + 60
-    while call(worker.web_port, "/ready")[0] != 200 and time.monotonic() < deadline:
+    while not ready(worker.web_port) and time.monotonic() < deadline:
         time.sleep(0.5)
     try:
         yield worker.web_port, feed
