@@ -63,7 +63,7 @@ class Feed:
         baseline = self.baselines.get(self.feed)
         builder = ProfileBuilder(baseline.schema, baseline.edges)
         builder.add(rows)
-        return builder.snapshot(self.feed, 7, 0, 0)
+        return builder.snapshot(self.feed, 7, 1_000, 2_000)
 
     def handle(self, severity: str, rows: list[dict[str, Any]], now_ms: int = 10**12) -> Any:
         return self.retrainer.handle(severity, "ev", rows, self.window(rows), [], now_ms)
@@ -84,7 +84,11 @@ def test_sudden_shift_retrains_and_publishes() -> None:
         (None, 1, "create"),
         (1, 2, "retrain"),
     ]
-    assert graph["nodes"][1]["data_signature"]["records"] > 0
+    signature = graph["nodes"][1]["data_signature"]
+    assert signature["records"] == sum(signature["parts"].values()) > 0
+    assert signature["parts"]["injected"] == 0 and signature["time_range_ms"] == [1_000, 2_000]
+    assert graph["edges"][1]["parameters"]["budget_seconds"] == 4.0
+    assert set(graph["edges"][1]["distribution"]) == {"x", "amount", "category", "score", "id"}
     published = [
         decode_baseline_event(m.value())
         for m in read_all("driftmend.baselines", idle=2.0)
@@ -104,7 +108,23 @@ def test_recurring_drift_reverts_to_the_ancestor_without_training() -> None:
     assert back.new_version == f.current() == 3
     assert f.baselines.get(f.feed, 3).profile.records == f.baselines.get(f.feed, 1).profile.records
     assert f.models.load_model(f.feed, 3) == f.models.load_model(f.feed, 1)  # carried, not trained
-    assert f.lineage.graph(f.feed)["edges"][-1]["transformation"] == "revert"
+    edge = f.lineage.edges(f.feed)[-1]
+    assert (edge.parent, edge.transformation, edge.parameters["to_version"]) == (2, "revert", 1)
+    nodes = [f.lineage.node(f.feed, v) for v in (1, 3)]
+    assert nodes[0] is not None and nodes[1] is not None
+    assert nodes[1].content_hash == nodes[0].content_hash
+
+
+def test_revert_needs_only_the_window() -> None:
+    f = Feed()
+    assert f.handle("high", records(2, shift=2.0), now_ms=10**12).action == "retrain"
+    trained = f.models.load_model(f.feed, 2)
+    window = f.window(records(8))  # back to A; no records read back
+    back = f.retrainer.handle("medium", "ev-2", [], window, None, 10**12 + 10**6)
+    assert (back.action, back.new_version) == ("revert", 3)
+    assert back.metrics["ancestor_version"] == 1.0
+    assert f.models.load_model(f.feed, 2) == trained
+    assert f.models.load_model(f.feed, 3) != trained  # v1's model, not the retrained one
 
 
 def test_a_challenger_that_does_not_fit_better_is_rejected() -> None:
@@ -130,6 +150,18 @@ def test_low_drift_updates_the_profile_and_keeps_the_model() -> None:
     before = f.baselines.get(f.feed, 1).profile.fields["x"].mean
     after = f.baselines.get(f.feed, 2).profile.fields["x"].mean
     assert 0.0 < after - before < 0.3  # moved toward the current data, by its weight
+    assert f.baselines.get(f.feed, 2).schema == f.baselines.get(f.feed, 1).schema
+    # the mixture is v2's sample, so a second update starts from v2, not from v1
+    sample = f.models.load_sample(f.feed, 2)
+    assert len(sample) == len(f.models.load_sample(f.feed, 1)) + N
+    assert f.handle("low", records(9, shift=0.3)).action == "profile_update"
+    again = f.baselines.get(f.feed, 3).profile.fields["x"].mean
+    assert again - after > 0.0
+    assert [e.transformation for e in f.lineage.edges(f.feed)] == [
+        "create",
+        "profile_update",
+        "profile_update",
+    ]
 
 
 def test_lineage_cli_and_rollback() -> None:
