@@ -57,7 +57,9 @@ class LineageRepository:
 
     def graph(self, feed: str) -> dict[str, Any]:
         edges = self.edges(feed)
-        versions = sorted({e.child for e in edges} | {e.parent for e in edges if e.parent is not None})
+        versions = sorted(
+            {e.child for e in edges} | {e.parent for e in edges if e.parent is not None}
+        )
         nodes = [n.to_dict() for v in versions if (n := self.node(feed, v)) is not None]
         return {"feed": feed, "nodes": nodes, "edges": [e.to_dict() for e in edges]}
 
