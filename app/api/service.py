@@ -28,11 +28,13 @@ class ApiService:
         models: ModelRepository,
         events: EventLog,
         lineage: Any = None,  # app.repository.lineage.LineageRepository, when present
+        publisher: Any = None,  # app.heal.publish.BaselinePublisher: lineage + announcement
     ) -> None:
         self.baselines = baselines
         self.models = models
         self.events = events
         self.lineage = lineage
+        self.publisher = publisher
 
     def feeds(self) -> list[dict[str, Any]]:
         out = []
@@ -72,10 +74,21 @@ class ApiService:
         self._current(feed)
         baseline = self.baselines.get(feed)
         checked = check_overrides(overrides, baseline.schema.names, "request body")
-        stored = self.baselines.save(
-            replace(baseline, tolerances=apply_overrides(baseline.tolerances, checked))
-        )
-        self.models.carry_over(feed, baseline.version, stored.version)
+        updated = replace(baseline, tolerances=apply_overrides(baseline.tolerances, checked))
+        if self.publisher is not None:
+            from app.heal.publish import Artifacts
+
+            stored = self.publisher.publish(
+                updated,
+                baseline.version,
+                "tolerances",
+                artifacts=Artifacts(carry_from=baseline.version),
+                parameters={"overrides": checked},
+                reason="tolerances set through the REST API",
+            )
+        else:
+            stored = self.baselines.save(updated)
+            self.models.carry_over(feed, baseline.version, stored.version)
         return {"feed": feed, "version": stored.version, **stored.tolerances.to_dict()}
 
     def recent_events(self, feed: str, limit: int = 50) -> list[dict[str, Any]]:

@@ -19,12 +19,14 @@ from confluent_kafka.admin import AdminClient
 from app.api.service import ApiService
 from app.api.views import register as register_api
 from app.errors import ConfigError, SketchError
+from app.heal.publish import BaselinePublisher
 from app.inject.policy import InjectionPolicy
 from app.kafka.topics import ensure_topics, load_topic_specs, partition_count
 from app.metrics import Metrics
 from app.profile.window import WindowProfile
 from app.repository.baselines import BaselineRepository
 from app.repository.events import EventLog
+from app.repository.lineage import LineageRepository
 from app.repository.models import ModelRepository
 from app.settings import Settings
 from app.worker.aggregator import WindowAggregator
@@ -74,15 +76,6 @@ class IngestService(mode.Service):
     async def on_stop(self) -> None:
         self._stop_event.set()
         await asyncio.get_running_loop().run_in_executor(None, self._thread.join, 60)
-
-
-def _lineage(repository: BaselineRepository) -> Any:
-    """The lineage repository, when this build has one."""
-    try:
-        from app.repository.lineage import LineageRepository
-    except ImportError:
-        return None
-    return LineageRepository(repository.client)
 
 
 def create_app(
@@ -144,7 +137,11 @@ def create_app(
         register_api(
             app,
             ApiService(
-                repository, ModelRepository(repository.client), event_log, _lineage(repository)
+                repository,
+                ModelRepository(repository.client),
+                event_log,
+                LineageRepository(repository.client),
+                BaselinePublisher(settings, repository),
             ),
             ready=lambda: ingest.consuming,
         )

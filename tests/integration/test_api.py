@@ -96,6 +96,9 @@ def test_tolerances_get_and_update(api: tuple[int, str]) -> None:
     assert status == 200, body
     assert body["fields"]["amount"]["null_rate"] == {"low": 0.02, "medium": 0.1, "high": 0.3}
     assert body["version"] == 2
+    graph = call(port, f"/api/feeds/{feed}/lineage")[1]
+    assert graph["edges"][-1]["transformation"] == "tolerances"
+    assert graph["edges"][-1]["child"] == 2
     bad = {"fields": {"ghost": {}}}
     status, body = call(port, f"/api/feeds/{feed}/tolerances", "PUT", bad)
     assert status == 400 and "ghost" in body["error"]
