@@ -56,10 +56,10 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]]:
     create_topic(topic, 1)
     worker = WorkerProcess(feed, topic, ["--window-records", "1000"])
     worker.start(tmp_path_factory.mktemp("api"))
-    deadline = time.monotonic() + 60
-    while not ready(worker.web_port) and time.monotonic() < deadline:
-        time.sleep(0.5)
     try:
+        deadline = time.monotonic() + 60
+        while not ready(worker.web_port) and time.monotonic() < deadline:
+            time.sleep(0.5)
         yield worker.web_port, feed
     finally:
         worker.stop()
