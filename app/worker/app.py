@@ -26,6 +26,7 @@ from app.metrics import Metrics
 from app.profile.window import WindowProfile
 from app.repository.baselines import BaselineRepository
 from app.repository.events import EventLog
+from app.repository.injection import InjectionStore
 from app.repository.lineage import LineageRepository
 from app.repository.models import ModelRepository
 from app.settings import Settings
@@ -118,6 +119,7 @@ def create_app(
         verdicts.send,
         alerts.send,
         enabled=settings.inject_enabled,
+        store=InjectionStore(repository.client),
     )
     retrain = RetrainClient(settings, options) if settings.retrain_enabled else None
     event_log = EventLog(repository.client)

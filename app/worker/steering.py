@@ -19,6 +19,7 @@ from app.inject.policy import InjectionPolicy, InjectionState
 from app.inject.verdict import Verdict
 from app.metrics import Metrics
 from app.profile.window import WindowProfile
+from app.repository.injection import InjectionStore
 from app.repository.models import ModelRepository
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class Steering:
         send_verdict: Send,
         send_alert: Send,
         enabled: bool = True,
+        store: InjectionStore | None = None,
     ) -> None:
         self.feed = feed
         self.policy = policy
@@ -45,7 +47,13 @@ class Steering:
         self.enabled = enabled
         self.state = InjectionState()
         self.previous = b""  # the last judged window's profile (what the output last showed)
+        self.store = store
         self._has_model: dict[int, bool] = {}
+        if store is not None:  # a restart continues the transition where it was
+            try:
+                self.state, self.previous = store.load(feed)
+            except DriftmendError as exc:
+                log.warning("injection state not restored: %s", exc)
 
     def _model_ready(self, version: int) -> bool:
         if self.models is None:
@@ -99,6 +107,11 @@ class Steering:
             self.metrics.alerts.labels(self.feed).inc()
         if judged:
             self.previous = window.serialize()
+            if self.store is not None:
+                try:
+                    self.store.save(self.feed, self.state, self.previous)
+                except DriftmendError as exc:
+                    log.warning("injection state not stored: %s", exc)
         if self.models is not None and judged:
             try:
                 self.models.save_latest_window(self.feed, window)
