@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
     kafka_ssl_ca_location: Path | None = None
+    kafka_ssl_certificate_location: Path | None = None  # mTLS: the client certificate
+    kafka_ssl_key_location: Path | None = None  # mTLS: its private key
+    kafka_ssl_key_password: SecretStr | None = None
+    kafka_ssl_endpoint_identification: bool = True  # check the broker's host name
     redis_url: SecretStr = Field(
         default=SecretStr("redis://127.0.0.1:6379/0"),
         validation_alias=AliasChoices("DRIFTMEND_REDIS_URL", "REDIS_URL"),
@@ -85,6 +89,13 @@ class Settings(BaseSettings):
     challenger_margin: float = Field(default=0.05, ge=0, le=1)  # allowed loss on baseline data
 
     @model_validator(mode="after")
+    def _mtls_pairs(self) -> Settings:
+        cert, key = self.kafka_ssl_certificate_location, self.kafka_ssl_key_location
+        if (cert is None) != (key is None):
+            raise ValueError("mTLS needs both kafka_ssl_certificate_location and _key_location")
+        return self
+
+    @model_validator(mode="after")
     def _one_window_kind(self) -> Settings:
         if self.window_records is not None and self.window_seconds is not None:
             raise ValueError("set either window_records or window_seconds, not both")
@@ -118,6 +129,14 @@ class Settings(BaseSettings):
             conf["sasl.password"] = self.kafka_sasl_password.get_secret_value()
         if self.kafka_ssl_ca_location:
             conf["ssl.ca.location"] = str(self.kafka_ssl_ca_location)
+        if self.kafka_ssl_certificate_location:
+            conf["ssl.certificate.location"] = str(self.kafka_ssl_certificate_location)
+        if self.kafka_ssl_key_location:
+            conf["ssl.key.location"] = str(self.kafka_ssl_key_location)
+        if self.kafka_ssl_key_password:
+            conf["ssl.key.password"] = self.kafka_ssl_key_password.get_secret_value()
+        if not self.kafka_ssl_endpoint_identification:
+            conf["ssl.endpoint.identification.algorithm"] = "none"
         return conf
 
 
