@@ -24,14 +24,22 @@ def models(cfg: Settings) -> Any:
     return ModelRepository(common.repository(cfg).client)
 
 
-def train_config(cfg: Settings, epochs: int | None, budget: float | None) -> Any:
+def train_config(
+    cfg: Settings,
+    epochs: int | None,
+    budget: float | None,
+    dp_epsilon: float | None = None,
+    dp_delta: float = 1e-5,
+) -> Any:
     from app.synth.train import TrainConfig
 
     return TrainConfig(
-        epochs=epochs or cfg.synth_epochs,
+        epochs=epochs or (cfg.synth_epochs if dp_epsilon is None else 30),
         budget_seconds=budget if budget is not None else cfg.synth_budget_seconds,
         threads=cfg.synth_threads,
         device=cfg.synth_device,
+        dp_epsilon=dp_epsilon,
+        dp_delta=dp_delta,
     )
 
 
@@ -43,6 +51,8 @@ def train_and_store(
     seed: int,
     epochs: int | None = None,
     budget: float | None = None,
+    dp_epsilon: float | None = None,
+    dp_delta: float = 1e-5,
 ) -> dict[str, Any]:
     """Train on ``records`` (with a holdout), store the model with the baseline version."""
     from app.synth.artifacts import save_synthesizer
@@ -52,7 +62,7 @@ def train_and_store(
     synth = train_and_evaluate(
         baseline.schema,
         records,
-        train_config(cfg, epochs, budget),
+        train_config(cfg, epochs, budget, dp_epsilon, dp_delta),
         seed,
         progress=sys.stderr.isatty(),
     )
@@ -65,6 +75,10 @@ def summary_line(feed: str, version: int, info: dict[str, Any]) -> str:
     quality = report.get("quality", {}).get("score")
     dcr = report.get("privacy", {}).get("dcr_closer_to_training")
     figures = "" if quality is None else f", quality {quality:.3f}, DCR {dcr:.1%}"
+    privacy = info.get("privacy")
+    if privacy:
+        figures += f", differentially private: epsilon {privacy['epsilon']:.2f} "
+        figures += f"(delta {privacy['delta']:g})"
     return (
         f"model {feed} v{version}: {info['epochs']} epochs in {info['seconds']:.1f} s "
         f"on {info['rows']} rows{figures}"
@@ -81,6 +95,11 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed")] = 0,
     epochs: Annotated[int | None, typer.Option(help="Most epochs to train")] = None,
     budget_seconds: Annotated[float | None, typer.Option(help="Most seconds to train")] = None,
+    dp_epsilon: Annotated[
+        float | None,
+        typer.Option(help="Train with DP-SGD (opacus) spending at most this epsilon"),
+    ] = None,
+    dp_delta: Annotated[float, typer.Option(help="Delta of the DP guarantee")] = 1e-5,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Train the baseline's model (from its stored sample or a file) and store it."""
@@ -92,7 +111,9 @@ def train(
         records = read_file(from_file)
     else:
         records = models(cfg).load_sample(feed, baseline.version)
-    info = train_and_store(cfg, feed, baseline.version, records, seed, epochs, budget_seconds)
+    info = train_and_store(
+        cfg, feed, baseline.version, records, seed, epochs, budget_seconds, dp_epsilon, dp_delta
+    )
     if as_json:
         print(orjson.dumps({"feed": feed, "version": baseline.version, **info}).decode())
     else:

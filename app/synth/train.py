@@ -34,6 +34,9 @@ class TrainConfig:
     max_categories: int = MAX_CATEGORIES
     threads: int = 2
     device: str | None = None  # None: CUDA when present, else CPU
+    dp_epsilon: float | None = None  # set: DP-SGD (opacus) spending at most this epsilon
+    dp_delta: float = 1e-5
+    dp_max_grad_norm: float = 1.0
 
 
 def pick_device(wanted: str | None) -> torch.device:
@@ -71,7 +74,13 @@ def train_synthesizer(
         with torch.random.fork_rng(devices=[]):  # seeded initial weights, global state kept
             torch.manual_seed(seed)
             model = TabularVAE(arch).to(device)
-        epochs, loss, seconds = _fit(model, data, cfg, seed, device, progress)
+        privacy: dict[str, float] | None = None
+        if cfg.dp_epsilon is not None:
+            from app.synth.dp import fit_private
+
+            epochs, loss, seconds, privacy = fit_private(model, data, cfg, seed, device)
+        else:
+            epochs, loss, seconds = _fit(model, data, cfg, seed, device, progress)
         model.eval()
         calibration = calibrate(model, codecs, seed)
     info = {
@@ -84,6 +93,8 @@ def train_synthesizer(
         "config": {k: v for k, v in cfg.__dict__.items() if k != "device"},
         "trained_at_ms": int(time.time() * 1000),
     }
+    if privacy is not None:
+        info["privacy"] = privacy
     memory = record_hashes(codecs, rows)
     return Synthesizer(schema, codecs, model.cpu(), calibration, info, memory)
 
