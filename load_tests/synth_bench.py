@@ -116,7 +116,12 @@ def bench(name: str, budget: float, seed: int, threads: int, sdv: str | None) ->
         "real_holdout_vs_train": quality_report(schema, holdout, train[: len(holdout)])["score"],
         "speed_rows_per_s": speed(synth, threads),
     }
+    console = Console(stderr=True)
+    console.print(
+        f"driftmend: {result['ours']['quality']['score']:.3f} quality, {result['speed_rows_per_s']}"
+    )
     if sdv:
+        console.print("SDV TVAE: timing probes, then the budgeted fit ...")
         facts, tvae = run_sdv(sdv, schema, (train, holdout, ours), budget, seed)
         result["tvae"] = {**facts, **score(schema, train, holdout, tvae)}
     return result
@@ -187,6 +192,7 @@ def main() -> None:
     for name in args.datasets.split(","):
         console.print(f"[bold]{name}[/]: training with a {args.budget:.0f} s budget ...")
         results.append(bench(name, args.budget, args.seed, args.threads, args.sdv))
+        show(results[-1:], console)  # as each dataset finishes: nothing lost to a stop
     show(results, console)
     if args.json is not None:
         args.json.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
