@@ -9,16 +9,11 @@ Keys (``{feed}`` is the feed name):
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 import redis
 
 from app.baseline.model import Baseline
 from app.errors import BaselineNotFoundError, RepositoryError
-
-T = TypeVar("T")
-PREFIX = "driftmend"
+from app.repository.store import PREFIX, RedisStore
 
 
 def connect_redis(url: str) -> redis.Redis:
@@ -30,20 +25,7 @@ def connect_redis(url: str) -> redis.Redis:
     return client
 
 
-class BaselineRepository:
-    def __init__(self, client: redis.Redis) -> None:
-        self.client = client
-
-    @staticmethod
-    def _key(feed: str, *parts: object) -> str:
-        return ":".join([PREFIX, "feed", feed, *map(str, parts)])
-
-    def _call(self, what: str, fn: Callable[[], T]) -> T:
-        try:
-            return fn()
-        except redis.RedisError as exc:
-            raise RepositoryError(f"Redis failed to {what}: {exc}") from exc
-
+class BaselineRepository(RedisStore):
     def save(self, baseline: Baseline, make_current: bool = True) -> Baseline:
         """Store as the next version of its feed; returns the baseline with that version."""
         feed = baseline.feed

@@ -12,7 +12,7 @@ import orjson
 import redis
 
 from app.errors import RepositoryError
-from app.repository.baselines import PREFIX
+from app.repository.store import PREFIX
 
 
 class EventLog:

@@ -12,7 +12,7 @@ import redis
 
 from app.errors import RepositoryError
 from app.inject.policy import InjectionState
-from app.repository.baselines import PREFIX
+from app.repository.store import PREFIX
 
 
 class InjectionStore:

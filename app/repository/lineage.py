@@ -7,32 +7,18 @@ Keys: ``driftmend:feed:{feed}:lineage:node:{v}`` (JSON node),
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
-import redis
 
-from app.errors import RepositoryError
 from app.lineage.model import Edge, Node
-from app.repository.baselines import PREFIX
-
-T = TypeVar("T")
+from app.repository.store import PREFIX, RedisStore
 
 
-class LineageRepository:
-    def __init__(self, client: redis.Redis) -> None:
-        self.client = client
-
+class LineageRepository(RedisStore):
     @staticmethod
     def _key(feed: str, *parts: object) -> str:
         return ":".join([PREFIX, "feed", feed, "lineage", *map(str, parts)])
-
-    def _call(self, what: str, fn: Callable[[], T]) -> T:
-        try:
-            return fn()
-        except redis.RedisError as exc:
-            raise RepositoryError(f"Redis failed to {what}: {exc}") from exc
 
     def record(self, feed: str, node: Node, edge: Edge) -> None:
         def write() -> None:

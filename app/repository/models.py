@@ -11,19 +11,17 @@ Bytes only: (de)serialization and checks live in ``app.synth.artifacts``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import cramjam
 import orjson
-import redis
 
-from app.errors import ArtifactError, RepositoryError
+from app.errors import ArtifactError
 from app.profile.window import WindowProfile
-from app.repository.baselines import PREFIX
+from app.repository.store import RedisStore
 from app.synth.columns import bounded_sample
 
-T = TypeVar("T")
 SAMPLE_ROWS = 50_000
 
 
@@ -40,20 +38,7 @@ def unpack_records(data: bytes) -> list[dict[str, Any]]:
         raise ArtifactError(f"stored training sample is unreadable: {exc}") from exc
 
 
-class ModelRepository:
-    def __init__(self, client: redis.Redis) -> None:
-        self.client = client
-
-    @staticmethod
-    def _key(feed: str, *parts: object) -> str:
-        return ":".join([PREFIX, "feed", feed, *map(str, parts)])
-
-    def _call(self, what: str, fn: Callable[[], T]) -> T:
-        try:
-            return fn()
-        except redis.RedisError as exc:
-            raise RepositoryError(f"Redis failed to {what}: {exc}") from exc
-
+class ModelRepository(RedisStore):
     # -- training samples -----------------------------------------------------------------
     def save_sample(
         self, feed: str, version: int, records: Sequence[Mapping[str, Any]], seed: int = 0
