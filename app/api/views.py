@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
 from faust.web import Request, Response, View
@@ -13,6 +13,8 @@ from faust.web import Request, Response, View
 from app.api.openapi import openapi
 from app.api.service import ApiService
 from app.errors import ConfigError, DriftmendError, NotFoundError
+
+T = TypeVar("T", int, float)
 
 
 def register(app: faust.App, service: ApiService, ready: Callable[[], bool]) -> None:
@@ -30,19 +32,14 @@ def register(app: faust.App, service: ApiService, ready: Callable[[], bool]) -> 
             return view.json({"error": str(exc)}, status=503)
         return view.json(body)
 
-    def query_int(request: Request, name: str, default: int) -> int:
+    def query(request: Request, name: str, default: T) -> T:
+        """A query parameter of ``default``'s type; a bad one is a ConfigError (400)."""
         raw = request.query.get(name)
         try:
-            return default if raw is None else int(raw)
+            return default if raw is None else type(default)(raw)
         except ValueError as exc:
-            raise ConfigError(f"{name} must be an integer") from exc
-
-    def query_float(request: Request, name: str, default: float) -> float:
-        raw = request.query.get(name)
-        try:
-            return default if raw is None else float(raw)
-        except ValueError as exc:
-            raise ConfigError(f"{name} must be a number") from exc
+            kind = "an integer" if isinstance(default, int) else "a number"
+            raise ConfigError(f"{name} must be {kind}") from exc
 
     @app.page("/openapi.json")
     class OpenApi(View):
@@ -99,18 +96,16 @@ def register(app: faust.App, service: ApiService, ready: Callable[[], bool]) -> 
     @app.page("/api/feeds/{feed}/events")
     class Events(View):
         async def get(self, request: Request, feed: str) -> Response:
-            try:
-                limit = query_int(request, "limit", 50)
-            except ConfigError as exc:
-                return self.json({"error": str(exc)}, status=400)
-            return await answer(self, service.recent_events, feed, limit)
+            return await answer(
+                self, lambda: service.recent_events(feed, query(request, "limit", 50))
+            )
 
     @app.page("/api/feeds/{feed}/synthetic")
     class Synthetic(View):
         async def get(self, request: Request, feed: str) -> Response:
-            try:
-                n = query_int(request, "n", 10)
-                alpha = query_float(request, "alpha", 0.0)
-            except ConfigError as exc:
-                return self.json({"error": str(exc)}, status=400)
-            return await answer(self, service.preview, feed, n, alpha)
+            return await answer(
+                self,
+                lambda: service.preview(
+                    feed, query(request, "n", 10), query(request, "alpha", 0.0)
+                ),
+            )

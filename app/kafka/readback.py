@@ -1,40 +1,87 @@
-"""Read a feed's recent records back from its input topic (for retraining on current data).
+"""Read records back from topics Kafka keeps: the feed's recent records (for retraining on
+current data) and, for reports on a finished run, whole topics and the verdicts.
 
-Kafka keeps the feed, so the retrain agent needs no copy of it: the records of a time range
-are found with ``offsets_for_times`` on every partition and read with a group-less
-consumer. At most ``limit`` records, the latest ones of the range, spread over partitions.
+Each reader is a group-less consumer assigned to offset ranges per partition; one scan
+(:func:`_scan`) yields the messages inside the ranges and stops when every range is read.
+The records of a time range are found with ``offsets_for_times``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Iterator
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
 from app.codecs.base import Codec
 from app.errors import DecodeError, KafkaError
 from app.inject.verdict import Verdict
 from app.settings import Settings
 
+Ranges = dict[int, tuple[int, int]]  # partition -> [start, end) offsets
 
-def _bounds(
-    consumer: Consumer, topic: str, start_ms: int, end_ms: int
-) -> list[tuple[int, int, int]]:
-    """(partition, first offset, end offset) of the time range on every partition."""
+
+@contextlib.contextmanager
+def _reader(settings: Settings, what: str) -> Iterator[Consumer]:
+    consumer = Consumer(
+        {
+            **settings.kafka_config(),
+            "group.id": "driftmend-readback",
+            "enable.auto.commit": False,
+            "enable.partition.eof": False,
+            "isolation.level": "read_committed",
+        }
+    )
+    try:
+        yield consumer
+    except KafkaException as exc:
+        raise KafkaError(f"cannot read {what}: {exc}") from exc
+    finally:
+        consumer.close()
+
+
+def _scan(consumer: Consumer, topic: str, ranges: Ranges, timeout: float) -> Iterator[Message]:
+    """The error-free messages inside ``ranges``, each partition in offset order."""
+    ends = {p: end for p, (start, end) in ranges.items() if end > start}
+    if not ends:
+        return
+    consumer.assign([TopicPartition(topic, p, ranges[p][0]) for p in ends])
+    deadline = time.monotonic() + timeout
+    while ends and time.monotonic() < deadline:
+        for m in consumer.consume(5000, timeout=0.5):
+            p, offset = m.partition() or 0, m.offset() or 0
+            if m.error() is not None or p not in ends or offset >= ends[p]:
+                continue
+            yield m
+            if offset + 1 >= ends[p]:
+                del ends[p]
+
+
+def _partitions(consumer: Consumer, topic: str) -> list[int]:
     meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
     if meta is None or meta.error is not None:
         raise KafkaError(f"topic {topic!r} is not readable")
-    parts = sorted(meta.partitions)
+    return sorted(meta.partitions)
+
+
+def _high(consumer: Consumer, topic: str, partition: int) -> int:
+    return int(consumer.get_watermark_offsets(TopicPartition(topic, partition), 10)[1])
+
+
+def _bounds(consumer: Consumer, topic: str, start_ms: int, end_ms: int) -> Ranges:
+    """The offsets of the time range on every partition."""
+    parts = _partitions(consumer, topic)
     lo = consumer.offsets_for_times([TopicPartition(topic, p, start_ms) for p in parts], 10)
     hi = consumer.offsets_for_times([TopicPartition(topic, p, end_ms + 1) for p in parts], 10)
-    out = []
+    out = {}
     for a, b in zip(lo, hi, strict=True):
-        _low, high = consumer.get_watermark_offsets(TopicPartition(topic, a.partition), 10)
-        start = a.offset if a.offset >= 0 else high
-        end = b.offset if b.offset >= 0 else high
-        out.append((a.partition, start, end))
+        high = _high(consumer, topic, a.partition)
+        out[a.partition] = (
+            a.offset if a.offset >= 0 else high,
+            b.offset if b.offset >= 0 else high,
+        )
     return out
 
 
@@ -47,46 +94,20 @@ def read_range(
     limit: int,
     timeout: float = 60.0,
 ) -> list[dict[str, Any]]:
-    """Decoded records with timestamps in ``[start_ms, end_ms]`` (undecodable ones skipped)."""
-    consumer = Consumer(
-        {
-            **settings.kafka_config(),
-            "group.id": "driftmend-readback",
-            "enable.auto.commit": False,
-            "enable.partition.eof": False,
-        }
-    )
-    try:
+    """Decoded records with timestamps in ``[start_ms, end_ms]``: at most ``limit``, the
+    latest ones of the range, spread over partitions (undecodable ones skipped: the worker
+    dead-lettered them)."""
+    records: list[dict[str, Any]] = []
+    with _reader(settings, f"back {topic}") as consumer:
         bounds = _bounds(consumer, topic, start_ms, end_ms)
         per_part = max(1, limit // max(1, len(bounds)))
-        ends: dict[int, int] = {}
-        assign = []
-        for partition, first, end in bounds:
-            start = max(first, end - per_part)
-            if end > start:
-                ends[partition] = end
-                assign.append(TopicPartition(topic, partition, start))
-        if not assign:
-            return []
-        consumer.assign(assign)
-        records: list[dict[str, Any]] = []
-        deadline = time.monotonic() + timeout
-        while ends and time.monotonic() < deadline:
-            for m in consumer.consume(1000, timeout=0.5):
-                p, offset = m.partition() or 0, m.offset() or 0
-                if m.error() is not None or p not in ends or offset >= ends[p]:
-                    continue
-                value = m.value()
-                if value is not None:
-                    with contextlib.suppress(DecodeError):  # the worker dead-lettered it
-                        records.append(codec.decode(value))
-                if offset + 1 >= ends[p]:
-                    del ends[p]
-        return records
-    except KafkaException as exc:
-        raise KafkaError(f"cannot read back {topic}: {exc}") from exc
-    finally:
-        consumer.close()
+        ranges = {p: (max(first, end - per_part), end) for p, (first, end) in bounds.items()}
+        for m in _scan(consumer, topic, ranges, timeout):
+            value = m.value()
+            if value is not None:
+                with contextlib.suppress(DecodeError):
+                    records.append(codec.decode(value))
+    return records
 
 
 def read_topic(
@@ -94,68 +115,29 @@ def read_topic(
 ) -> dict[int, list[tuple[dict[str, Any], bool]]]:
     """Every decodable record of ``topic`` up to its high watermarks, per partition in
     order, each with whether it is marked synthetic (for reports on a finished run)."""
-    consumer = Consumer(
-        {
-            **settings.kafka_config(),
-            "group.id": "driftmend-readback",
-            "enable.auto.commit": False,
-            "isolation.level": "read_committed",
-        }
-    )
-    out: dict[int, list[tuple[dict[str, Any], bool]]] = {}
-    try:
-        meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
-        if meta is None or meta.error is not None:
-            raise KafkaError(f"topic {topic!r} is not readable")
-        ends = {}
-        for p in sorted(meta.partitions):
-            _low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), 10)
-            out[p] = []
-            if high > 0:
-                ends[p] = high
-        consumer.assign([TopicPartition(topic, p, 0) for p in ends])
-        deadline = time.monotonic() + timeout
-        while ends and time.monotonic() < deadline:
-            for m in consumer.consume(5000, timeout=0.5):
-                p, offset, value = m.partition() or 0, m.offset() or 0, m.value()
-                if m.error() is not None or p not in ends:
-                    continue
-                if value is not None:
-                    synthetic = ("driftmend-synthetic", b"1") in (m.headers() or [])
-                    with contextlib.suppress(DecodeError):
-                        out[p].append((codec.decode(value), synthetic))
-                if offset + 1 >= ends[p]:
-                    del ends[p]
-        return out
-    except KafkaException as exc:
-        raise KafkaError(f"cannot read {topic}: {exc}") from exc
-    finally:
-        consumer.close()
+    with _reader(settings, topic) as consumer:
+        parts = _partitions(consumer, topic)
+        out: dict[int, list[tuple[dict[str, Any], bool]]] = {p: [] for p in parts}
+        ranges = {p: (0, _high(consumer, topic, p)) for p in parts}
+        for m in _scan(consumer, topic, ranges, timeout):
+            value = m.value()
+            if value is not None:
+                synthetic = ("driftmend-synthetic", b"1") in (m.headers() or [])
+                with contextlib.suppress(DecodeError):
+                    out[m.partition() or 0].append((codec.decode(value), synthetic))
+    return out
 
 
 def read_verdicts(settings: Settings, feed: str, since_ms: int) -> list[Verdict]:
     """The verdicts on ``feed``'s windows published since ``since_ms`` (for reports)."""
-    consumer = Consumer(
-        {**settings.kafka_config(), "group.id": "driftmend-readback", "enable.auto.commit": False}
-    )
     topic = settings.verdicts_topic
     out: list[Verdict] = []
-    try:
+    with _reader(settings, "verdicts") as consumer:
         (start,) = consumer.offsets_for_times([TopicPartition(topic, 0, since_ms)], 10)
-        _low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), 10)
-        if start.offset < 0 or start.offset >= high:
+        if start.offset < 0:
             return []
-        consumer.assign([TopicPartition(topic, 0, start.offset)])
-        deadline = time.monotonic() + 30
-        done = False
-        while not done and time.monotonic() < deadline:
-            for m in consumer.consume(1000, timeout=0.5):
-                if m.error() is None and m.key() == feed.encode():
-                    with contextlib.suppress(DecodeError):
-                        out.append(Verdict.from_message(m.headers(), m.value()))
-                done = done or (m.offset() or 0) + 1 >= high
-        return out
-    except KafkaException as exc:
-        raise KafkaError(f"cannot read verdicts: {exc}") from exc
-    finally:
-        consumer.close()
+        for m in _scan(consumer, topic, {0: (start.offset, _high(consumer, topic, 0))}, 30):
+            if m.key() == feed.encode():
+                with contextlib.suppress(DecodeError):
+                    out.append(Verdict.from_message(m.headers(), m.value()))
+    return out

@@ -67,7 +67,6 @@ class OutputGate:
         self._windows: dict[int, _Window] = {}
         self._decided: OrderedDict[int, None] = OrderedDict()
         self._requests: dict[int, int] = {}  # synth request -> window
-        self._pending_synthetic: dict[int, Verdict] = {}  # hold off: window -> verdict
         self._last_window: dict[int, int] = {}  # partition -> window of its latest record
         self._released: dict[int, int] = {}  # partition -> next offset not yet released
         self._m_synth = metrics.synthetic_records.labels(feed)
