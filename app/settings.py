@@ -6,6 +6,7 @@ fallbacks so the app attaches to services an operator already runs.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Literal
 
@@ -55,6 +56,14 @@ class Settings(BaseSettings):
     web_port: int = Field(default=6066, ge=0, le=65535)  # REST API (faust web); 0: off
     web_bind: str = "0.0.0.0"
     forward_undecodable: bool = True
+    # delivery: exactly-once (Kafka transactions, offsets committed with the output) or
+    # at-least-once (offsets committed after the output is acknowledged)
+    exactly_once: bool = True
+    transaction_interval_seconds: float = Field(default=0.5, gt=0)
+    transaction_timeout_seconds: float = Field(default=10.0, ge=1)
+    # names this worker's transactional id (driftmend-{feed}-{instance}): keep it stable
+    # across restarts and unique per worker, e.g. the pod or host name
+    instance_id: str = Field(default_factory=socket.gethostname, min_length=1)
     adwin_delta: float = Field(default=1e-4, gt=0, lt=1)
     adwin_chunk: int = Field(default=100, gt=0)
     seed: int = 0
@@ -99,6 +108,8 @@ class Settings(BaseSettings):
     def _one_window_kind(self) -> Settings:
         if self.window_records is not None and self.window_seconds is not None:
             raise ValueError("set either window_records or window_seconds, not both")
+        if self.transaction_interval_seconds >= self.transaction_timeout_seconds:
+            raise ValueError("transaction_interval_seconds must be below the transaction timeout")
         if self.inject_min_rate > self.inject_max_rate:
             raise ValueError("inject_min_rate must not exceed inject_max_rate")
         weights = (

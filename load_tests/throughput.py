@@ -2,8 +2,9 @@
 
 Both read the same JSON feed (about 20 mixed fields per record) from the same broker and
 write every record to an output topic, committing offsets after the output is acknowledged.
-Prints records/s for both and their ratio. Run with ``make bench`` (or
-``python -m load_tests.throughput --records N``).
+The worker runs twice: exactly-once (Kafka transactions, the default) and at-least-once.
+Prints records/s of each, their ratio to the raw passthrough and the exactly-once cost.
+Run with ``make bench`` (or ``python -m load_tests.throughput --records N``).
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ class Marks:
 
 
 def worker_throughput(
-    topic: str, total: int, records: list[dict[str, object]], window: int
+    topic: str, total: int, records: list[dict[str, object]], window: int, exactly_once: bool
 ) -> float:
     feed = unique("bench")
     BaselineRepository(redis.Redis.from_url(redis_url())).save(
@@ -115,7 +116,10 @@ def worker_throughput(
     )
     with tempfile.TemporaryDirectory() as tmp:
         worker = WorkerProcess(
-            feed, topic, ["--window-records", str(window), "--loglevel", "warning"]
+            feed,
+            topic,
+            ["--window-records", str(window), "--loglevel", "warning"],
+            env={"DRIFTMEND_EXACTLY_ONCE": str(exactly_once).lower()},
         )
         worker.start(Path(tmp))
         try:
@@ -163,12 +167,15 @@ def main() -> None:
     print(
         f"raw confluent-kafka passthrough (batches of {batch}), steady state: {raw:,.0f} records/s"
     )
-    mine = worker_throughput(topic, args.records, records, args.window)
-    print(
-        f"driftmend worker (forward + decode + profile + judge, output held per window): "
-        f"{mine:,.0f} records/s"
-    )
-    print(f"ratio worker/raw: {mine / raw:.2f}")
+    rates = {}
+    for eos in (True, False):
+        mode = "exactly-once" if eos else "at-least-once"
+        rates[eos] = worker_throughput(topic, args.records, records, args.window, eos)
+        print(
+            f"driftmend worker, {mode} (forward + decode + profile + judge, output held per "
+            f"window): {rates[eos]:,.0f} records/s, ratio worker/raw: {rates[eos] / raw:.2f}"
+        )
+    print(f"exactly-once cost: {1 - rates[True] / rates[False]:.1%} of at-least-once throughput")
 
 
 if __name__ == "__main__":

@@ -3,10 +3,18 @@
 Per batch: every record goes to the output gate (same partition when the output has as many
 partitions; same key, value, headers and timestamp), which sends it out at once or holds it
 until its window's verdict and interleaves synthetic records (``app.worker.gate``); the
-batch's values go to the profiler process (decode, windows, dead letters). Offsets are
-committed once the output *and* the profiler's work are acknowledged (at-least-once): per
-partition, ``min(released and acknowledged, profiled)``. The profiler runs one batch
-behind, on the other core; synthetic records are sampled in a process of their own.
+batch's values go to the profiler process (decode, windows, dead letters). The profiler
+runs one batch behind, on the other core; synthetic records are sampled in a process of
+their own.
+
+Delivery, by ``exactly_once``:
+- exactly-once (default): the output is produced in Kafka transactions that also commit the
+  input offsets of what they released (``app.worker.transactions``); before each commit the
+  profiler catches up, so a committed offset is always profiled too.
+- at-least-once: offsets are committed once the output *and* the profiler's work are
+  acknowledged: per partition, ``min(released and acknowledged, profiled)``.
+With the output held per window, nothing of an undecided window is committed, so a
+restarted worker reads its open windows again from their start.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from app.worker.baseline_ref import BaselineRef
 from app.worker.gate import OutputGate
 from app.worker.options import WorkerOptions
 from app.worker.profiler import ProfilerClient, RawBatch, Stats
+from app.worker.transactions import Transactions
 from app.worker.windows import WindowClock
 
 log = logging.getLogger(__name__)
@@ -73,6 +82,7 @@ class Ingest:
         self._committed: dict[int, int] = {}
         self._m_dlq = metrics.dlq_records.labels(feed, "decode")
         self._m_latency = metrics.latency.labels(feed)
+        self._txn: Transactions | None = None
 
     # -- set-up ---------------------------------------------------------------------------
     def _clients(self) -> tuple[Consumer, Producer]:
@@ -88,18 +98,23 @@ class Ingest:
                 "queued.max.messages.kbytes": 262144,
             }
         )
-        producer = Producer(
-            {
-                **base,
-                "enable.idempotence": True,
-                "linger.ms": 5,
-                "batch.size": 1000000,
-                "queue.buffering.max.messages": 500000,
-                "compression.type": "lz4",
-                "on_delivery": self._on_delivery,
-            }
-        )
-        return consumer, producer
+        config: dict[str, Any] = {
+            **base,
+            "enable.idempotence": True,
+            "linger.ms": 5,
+            "batch.size": 1000000,
+            "queue.buffering.max.messages": 500000,
+            "compression.type": "lz4",
+            "on_delivery": self._on_delivery,
+        }
+        if self.settings.exactly_once:
+            config["transactional.id"] = self.transactional_id
+            config["transaction.timeout.ms"] = int(self.settings.transaction_timeout_seconds * 1000)
+        return consumer, Producer(config)
+
+    @property
+    def transactional_id(self) -> str:
+        return f"driftmend-{self.options.feed}-{self.settings.instance_id}"
 
     def _verdict_consumer(self) -> Consumer:
         """Reads verdicts and new baselines from now on (no group: every worker sees every
@@ -134,6 +149,10 @@ class Ingest:
     def run(self, stop: threading.Event) -> None:
         self.prepare_output()
         consumer, producer = self._clients()
+        if self.settings.exactly_once:
+            self._txn = Transactions(
+                producer, self.options.input_topic, self.settings.transaction_interval_seconds
+            )
         verdicts = self._verdict_consumer()
         synth = SynthClient(self.settings, self.options) if self.settings.inject_enabled else None
         gate = OutputGate(
@@ -179,13 +198,20 @@ class Ingest:
                     self._idle_flushed = True
                 self._steer(verdicts, synth, gate)
                 gate.pump()
-                self._acknowledged(producer, gate)
-                self._commit(consumer)
+                if self._txn is not None:
+                    if self._txn.due():
+                        self._commit_transaction(consumer, profiler, gate)
+                else:
+                    self._acknowledged(producer, gate)
+                    self._commit(consumer)
                 self._report_lag(consumer)
             self._settle(profiler)
             gate.release_all()
-            self._deliver(producer, gate)
-            self._commit(consumer, asynchronous=False)
+            self._settle_output(consumer, profiler, gate, producer)
+        except BaseException:
+            if self._txn is not None:
+                self._txn.abort()  # nothing of it is committed: the input is read again
+            raise
         finally:
             try:
                 consumer.close()  # revokes: settles, releases and commits
@@ -209,6 +235,23 @@ class Ingest:
         for offsets, stats in profiler.submit(raw, (_next_offsets(msgs), started)):
             self._profiled_through(offsets)
             self._account(stats)
+
+    def _commit_transaction(
+        self, consumer: Consumer, profiler: ProfilerClient, gate: OutputGate
+    ) -> None:
+        assert self._txn is not None
+        self._settle(profiler)  # every released record is profiled before its offset commits
+        self._txn.commit(consumer, gate.released())
+
+    def _settle_output(
+        self, consumer: Consumer, profiler: ProfilerClient, gate: OutputGate, producer: Producer
+    ) -> None:
+        """Make everything released so far durable and committed, synchronously."""
+        if self._txn is not None:
+            self._commit_transaction(consumer, profiler, gate)
+        else:
+            self._deliver(producer, gate)
+            self._commit(consumer, asynchronous=False)
 
     def _acknowledged(self, producer: Producer, gate: OutputGate) -> None:
         """Move the committable frontier to what the gate has released, once the producer's
@@ -307,10 +350,11 @@ class Ingest:
             self._settle(profiler)
             self._account(profiler.command("revoke", lost))
             gate.release_partitions(lost)
-            self._deliver(producer, gate)
-            self._commit(consumer, asynchronous=False)
-        except (DriftmendError, OSError) as exc:  # the profiler is gone: records re-read
+            self._settle_output(consumer, profiler, gate, producer)
+        except (DriftmendError, OSError) as exc:  # records are read again by the next owner
             log.warning("could not settle revoked partitions: %s", exc)
+        if self._txn is not None:
+            self._txn.forget(lost)
         for p in lost:
             self._profiled.pop(p, None)
             self._committed.pop(p, None)

@@ -131,6 +131,7 @@ class WorkerProcess:
             "REDIS_URL": redis_url(),
             "DRIFTMEND_WINDOW_GRACE_SECONDS": "3",
             "DRIFTMEND_STATE_DIR": str(tmp / "state"),
+            "DRIFTMEND_INSTANCE_ID": f"test-{self.port}",  # its transactional id
             **self.env,
         }
         cmd = worker_command(
