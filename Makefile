@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WITH_ENV := eval "$$(scripts/services.sh env)" &&
 
-.PHONY: venv up down status test unit demo lint bench bench-detection bench-synth clean-state
+.PHONY: venv tools up down status test unit demo lint bench bench-detection bench-synth clean-state
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "python3.11 (or python3) is needed" >&2; exit 1; }
@@ -24,13 +24,16 @@ venv: $(STAMP)
 up:
 	@scripts/services.sh up
 
+tools:
+	@scripts/services.sh tools
+
 down:
 	@scripts/services.sh down
 
 status:
 	@scripts/services.sh status
 
-test: venv up
+test: venv tools up
 	$(WITH_ENV) $(BIN)/ruff check app tests load_tests
 	$(WITH_ENV) $(BIN)/mypy app
 	$(WITH_ENV) $(BIN)/pytest

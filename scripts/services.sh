@@ -163,6 +163,13 @@ need_java() {
 
 need_maven() { command -v mvn >/dev/null || apt_install maven; }
 
+need_promtool() {  # checks the Prometheus alert rules in the tests; the server is not wanted
+  command -v promtool >/dev/null && return 0
+  apt_install prometheus
+  command -v systemctl >/dev/null && systemctl disable --now prometheus >/dev/null 2>&1 || true
+  pkill -x prometheus 2>/dev/null || true
+}
+
 need_redis() {
   command -v redis-server >/dev/null && command -v redis-cli >/dev/null && return 0
   apt_install redis-server
@@ -351,6 +358,8 @@ cmd_status() {
   fi
 }
 
+cmd_tools() { lock; need_promtool; }
+
 cmd_env() {
   printf 'export KAFKA_BOOTSTRAP_SERVERS=%q\n' "${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$KAFKA_PORT}"
   printf 'export REDIS_URL=%q\n' "${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}"
@@ -367,6 +376,7 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
+  tools) cmd_tools ;;
   clean) cmd_clean ;;
-  *) echo "usage: $0 up|down|status|env|clean" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|env|clean|tools" >&2; exit 2 ;;
 esac
