@@ -1,21 +1,52 @@
 """Merges partial window profiles (one or more per partition) into whole windows.
 
 A window is ready when every partition has closed it, or when ``grace`` seconds passed since
-its first partial arrived (idle or slow partitions). Partials of windows already decided are
-dropped and counted as late. Partials are idempotent by their source (partition, offset)
-in the window-profiles topic, so a redelivery after a consumer rebalance counts once.
+its first partial arrived (idle or slow partitions). Grace is counted on a
+:class:`ListeningClock`: time the aggregator spends judging windows does not count, since
+the partials it has not read yet are waiting behind that work, not missing. Partials of
+windows already decided are dropped and counted as late. Partials are idempotent by their
+source (partition, offset) in the window-profiles topic, so a redelivery after a consumer
+rebalance counts once.
 """
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from app.profile.window import WindowProfile
 
 REMEMBERED = 1024
+
+
+class ListeningClock:
+    """Monotonic seconds that stand still while the aggregator is busy (``with busy():``,
+    nested or overlapping uses count once)."""
+
+    def __init__(self, base: Callable[[], float] = time.monotonic) -> None:
+        self._base = base
+        self._paused = 0.0
+        self._depth = 0
+        self._since = 0.0
+
+    def __call__(self) -> float:
+        now = self._base()
+        return now - self._paused - (now - self._since if self._depth else 0.0)
+
+    @contextmanager
+    def busy(self) -> Iterator[None]:
+        if self._depth == 0:
+            self._since = self._base()
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                self._paused += self._base() - self._since
 
 
 @dataclass

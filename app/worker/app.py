@@ -30,7 +30,7 @@ from app.repository.injection import InjectionStore
 from app.repository.lineage import LineageRepository
 from app.repository.models import ModelRepository
 from app.settings import Settings
-from app.worker.aggregator import WindowAggregator
+from app.worker.aggregator import ListeningClock, WindowAggregator
 from app.worker.baseline_ref import BaselineRef
 from app.worker.ingest import Ingest
 from app.worker.judge import Judge
@@ -90,7 +90,8 @@ def create_app(
     ref = BaselineRef(repository.get(options.feed))
     metrics.baseline_version.labels(options.feed).set(ref.baseline.version)
     ingest = Ingest(settings, options, ref, metrics, partitions)
-    aggregator = WindowAggregator(partitions, settings.window_grace_seconds)
+    listening = ListeningClock()
+    aggregator = WindowAggregator(partitions, settings.window_grace_seconds, listening)
 
     datadir = settings.state_dir / options.feed
     datadir.mkdir(parents=True, exist_ok=True)
@@ -163,12 +164,14 @@ def create_app(
             closed = _header(event.headers, STATE_HEADER) in ("closed", "idle")
             source = (event.message.partition, event.message.offset)
             for window in aggregator.add(partial, closed, source):
-                await judge.decide(window)
+                with listening.busy():
+                    await judge.decide(window)
 
     @app.timer(1.0)  # type: ignore[untyped-decorator]
     async def expire_windows() -> None:
         for window in aggregator.expire():
-            await judge.decide(window)
+            with listening.busy():
+                await judge.decide(window)
         await judge.collect_retrains()
 
     return app

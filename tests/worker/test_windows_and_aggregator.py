@@ -7,7 +7,7 @@ import pytest
 from app.errors import ConfigError
 from app.profile import ProfileBuilder
 from app.profile.window import WindowProfile
-from app.worker.aggregator import WindowAggregator
+from app.worker.aggregator import ListeningClock, WindowAggregator
 from app.worker.windows import WindowClock
 
 
@@ -66,3 +66,24 @@ def test_redelivered_partials_count_once() -> None:
     assert agg.add(_partial(0, 0, 10), closed=True, source=(0, 17)) == []  # redelivery
     [window] = agg.add(_partial(0, 1, 5), closed=True, source=(0, 18))
     assert window.records == 15 and agg.duplicates == 1
+
+
+def test_grace_does_not_count_time_spent_judging() -> None:
+    now = [0.0]
+    listening = ListeningClock(lambda: now[0])
+    agg = WindowAggregator(partitions=2, grace_seconds=5, clock=listening)
+    assert agg.add(_partial(4, 0, 10), closed=True) == []
+    with listening.busy():  # judging earlier windows for 8 s; the other partial waits behind
+        now[0] = 4.0
+        with listening.busy():  # a second judgment at the same time counts once
+            now[0] = 8.0
+        assert agg.expire() == []
+    now[0] = 12.0
+    assert listening() == 4.0
+    assert agg.expire() == []
+    [window] = agg.add(_partial(4, 1, 5), closed=True)
+    assert window.records == 15
+    assert agg.add(_partial(5, 0, 1), closed=True) == []
+    now[0] = 17.0
+    [late] = agg.expire()  # idle for the grace period: decided with what came
+    assert late.records == 1
