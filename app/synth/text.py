@@ -95,6 +95,11 @@ class TextModel:
             cdf = self.chars[g, min(p, last)]
             at = np.searchsorted(cdf, u[:, p], side="right")
             grid[:, p] = codes[np.minimum(at, len(codes) - 1)]
+        if "\x00" in self.alphabet:  # numpy's str dtype drops trailing NULs: cut by hand
+            text = grid.tobytes().decode("utf-32-le")
+            out = np.empty(n, dtype=object)
+            out[:] = [text[i : i + length] for i in range(0, n * length, length)]
+            return out
         return grid.view(f"<U{length}").ravel().astype(object)
 
     def to_meta(self) -> dict[str, Any]:
