@@ -25,6 +25,7 @@ champion's version.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -50,6 +51,8 @@ from app.repository.models import ModelRepository
 from app.settings import Settings
 from app.synth.synthesizer import Synthesizer
 from app.synth.train import TrainConfig, train_synthesizer
+
+log = logging.getLogger(__name__)
 
 Records = Sequence[Mapping[str, Any]]
 MAX_TRAINING_ROWS = 50_000
@@ -115,6 +118,7 @@ class Retrainer:
         healthy = nearest_healthy(fits)
         if healthy is not None:
             return self._revert(champion, healthy, window, event_id, len(fits))
+        log.info("window %d: no earlier version fits (%s)", window.window_id, _misfits(fits))
         if not current_records:
             return RetrainOutcome(
                 "kept_champion",
@@ -366,3 +370,15 @@ class Retrainer:
 def _signature(data: Records, window: WindowProfile, **parts: int) -> dict[str, Any]:
     span = (window.start_ms, window.end_ms) if window.end_ms else None
     return data_signature(data, time_range_ms=span, parts=parts)
+
+
+def _misfits(fits: Sequence[AncestorFit]) -> str:
+    """What each candidate finds drifted in the window (for the log)."""
+    return (
+        "; ".join(
+            f"v{f.baseline.version}: "
+            + ", ".join(sorted({f"{d.field}.{d.characteristic}" for d in f.report.findings})[:4])
+            for f in fits
+        )
+        or "no earlier version"
+    )

@@ -54,6 +54,9 @@ def _serve(conn: Connection, settings: Settings, options: WorkerOptions) -> None
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    logging.basicConfig(  # a spawned child: its log lines join the worker's
+        level=logging.INFO, format="[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s"
+    )
     torch.set_num_threads(1)  # one core: the other belongs to the records
     retrainer: Retrainer | None = None
     while True:
@@ -97,7 +100,7 @@ def _retrainer(settings: Settings) -> Any:
     from app.repository.lineage import LineageRepository
     from app.repository.models import ModelRepository
 
-    client = connect_redis(settings.redis_url.get_secret_value())
+    client = connect_redis(settings)
     baselines = BaselineRepository(client)
     return Retrainer(
         settings,

@@ -116,6 +116,21 @@ class Loop:
             calm = 0 if self.drifted(decided) else calm + 1
         return self.windows - first_b
 
+    def quiet(self, seconds: float = 12.0) -> None:
+        """Wait until the retrain agent has finished what B's events asked of it (a job for
+        a late B window may still run once B is calm): no outcome for ``seconds``."""
+        last: tuple[float, list[str]] = (-1.0, [])
+        since = time.monotonic()
+
+        def still() -> bool:
+            nonlocal last, since
+            now = (self.metric("driftmend_retrain_outcomes_total"), self.transformations())
+            if now != last:
+                last, since = now, time.monotonic()
+            return time.monotonic() - since >= seconds
+
+        self.wait(still, "the retrain agent to go quiet")
+
 
 def test_detect_smooth_learn_and_revert(tmp_path: Path) -> None:
     loop = Loop(tmp_path)
@@ -125,6 +140,7 @@ def test_detect_smooth_learn_and_revert(tmp_path: Path) -> None:
         loop.send(SHIFT)
         loop.wait(lambda: "retrain" in loop.transformations(), "a retrain")
         settled_after = 1 + loop.settle()
+        loop.quiet()
         retrains = loop.transformations().count("retrain")
         for _ in range(4):  # back to A
             loop.send(0.0)
