@@ -36,10 +36,13 @@ class Settings(BaseSettings):
     kafka_ssl_key_location: Path | None = None  # mTLS: its private key
     kafka_ssl_key_password: SecretStr | None = None
     kafka_ssl_endpoint_identification: bool = True  # check the broker's host name
-    redis_url: SecretStr = Field(
+    redis_url: SecretStr = Field(  # rediss:// for TLS; redis://user:password@... for ACLs
         default=SecretStr("redis://127.0.0.1:6379/0"),
         validation_alias=AliasChoices("DRIFTMEND_REDIS_URL", "REDIS_URL"),
     )
+    redis_ssl_ca_certs: Path | None = None  # the CA that signed the server's certificate
+    redis_ssl_certfile: Path | None = None  # client certificate (Redis tls-auth-clients)
+    redis_ssl_keyfile: Path | None = None
 
     drift_events_topic: str = "driftmend.drift-events"
     dlq_topic: str = "driftmend.dlq"
@@ -55,7 +58,7 @@ class Settings(BaseSettings):
     metrics_port: int = Field(default=9108, ge=0, le=65535)
     web_port: int = Field(default=6066, ge=0, le=65535)  # REST API (faust web); 0: off
     web_bind: str = "0.0.0.0"
-    forward_undecodable: bool = True
+    max_record_bytes: int = Field(default=1_048_576, gt=0)  # larger values go to the DLQ
     # delivery: exactly-once (Kafka transactions, offsets committed with the output) or
     # at-least-once (offsets committed after the output is acknowledged)
     exactly_once: bool = True
@@ -64,6 +67,8 @@ class Settings(BaseSettings):
     # names this worker's transactional id (driftmend-{feed}-{instance}): keep it stable
     # across restarts and unique per worker, e.g. the pod or host name
     instance_id: str = Field(default_factory=socket.gethostname, min_length=1)
+    # a worker that dies gives up its partitions after this long without heartbeats
+    kafka_session_timeout_seconds: float = Field(default=10.0, ge=6, le=300)
     adwin_delta: float = Field(default=1e-4, gt=0, lt=1)
     adwin_chunk: int = Field(default=100, gt=0)
     seed: int = 0
@@ -102,6 +107,8 @@ class Settings(BaseSettings):
         cert, key = self.kafka_ssl_certificate_location, self.kafka_ssl_key_location
         if (cert is None) != (key is None):
             raise ValueError("mTLS needs both kafka_ssl_certificate_location and _key_location")
+        if (self.redis_ssl_certfile is None) != (self.redis_ssl_keyfile is None):
+            raise ValueError("Redis client TLS needs both redis_ssl_certfile and _keyfile")
         return self
 
     @model_validator(mode="after")

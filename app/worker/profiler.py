@@ -14,6 +14,7 @@ import logging
 import multiprocessing
 import signal
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -22,6 +23,7 @@ from confluent_kafka import Producer
 from threadpoolctl import threadpool_limits
 
 from app.baseline.model import Baseline
+from app.codecs.base import Codec
 from app.detectors.adwin import AdwinMonitor
 from app.errors import DecodeError, DriftmendError, KafkaError
 from app.kafka.produce import produce_args, produce_blocking
@@ -86,7 +88,7 @@ class Profiler:
 
     def process(self, raw: RawBatch) -> Stats:
         stats = Stats()
-        decoded = self.options.codec.decode_many(raw.values)
+        decoded = decode_bounded(self.options.codec, raw.values, self.settings.max_record_bytes)
         window_of = self.clock.window_of
         batches: dict[int, Batch] = {}
         for i, record in enumerate(decoded):
@@ -264,3 +266,23 @@ class ProfilerClient:
             self._proc.join(30)
         if self._proc.is_alive():
             self._proc.kill()
+
+
+def decode_bounded(
+    codec: Codec, values: Sequence[bytes], limit: int
+) -> list[dict[str, Any] | DecodeError]:
+    """``codec.decode_many``, except that a value over ``limit`` bytes is not decoded: it
+    yields a DecodeError (and goes to the dead-letter topic like any undecodable record)."""
+    if max(map(len, values), default=0) <= limit:
+        return codec.decode_many(values)
+    small = [i for i, v in enumerate(values) if len(v) <= limit]
+    out: list[dict[str, Any] | DecodeError] = [
+        DecodeError(
+            f"record of {len(v):,} bytes is over the {limit:,}-byte limit "
+            "(DRIFTMEND_MAX_RECORD_BYTES)"
+        )
+        for v in values
+    ]
+    for i, record in zip(small, codec.decode_many([values[i] for i in small]), strict=True):
+        out[i] = record
+    return out
