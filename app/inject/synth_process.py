@@ -69,7 +69,7 @@ def _serve(conn: Connection, settings: Settings, options: WorkerOptions) -> None
             return
         try:
             if repo is None:
-                repo = ModelRepository(connect_redis(settings.redis_url.get_secret_value()))
+                repo = ModelRepository(connect_redis(settings))
             synth = models.get(req.baseline_version)
             if synth is None:
                 models.clear()  # one version at a time

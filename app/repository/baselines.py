@@ -9,18 +9,32 @@ Keys (``{feed}`` is the feed name):
 
 from __future__ import annotations
 
+from typing import Any
+
 import redis
 
 from app.baseline.model import Baseline
-from app.errors import BaselineNotFoundError, RepositoryError
+from app.errors import BaselineNotFoundError, ConfigError, RepositoryError
 from app.repository.store import PREFIX, RedisStore
+from app.settings import Settings
 
 
-def connect_redis(url: str) -> redis.Redis:
+def connect_redis(settings: Settings) -> redis.Redis:
+    """A client for ``settings.redis_url`` (``rediss://`` for TLS, user and password for
+    ACLs), checked with a PING; TLS files from the ``redis_ssl_*`` settings."""
+    tls: dict[str, Any] = {}
+    if settings.redis_ssl_ca_certs:
+        tls["ssl_ca_certs"] = str(settings.redis_ssl_ca_certs)
+    if settings.redis_ssl_certfile and settings.redis_ssl_keyfile:
+        tls["ssl_certfile"] = str(settings.redis_ssl_certfile)
+        tls["ssl_keyfile"] = str(settings.redis_ssl_keyfile)
+    url = settings.redis_url.get_secret_value()
+    if tls and not url.startswith("rediss://"):
+        raise ConfigError("the redis_ssl_* settings need a rediss:// redis_url")
     try:
-        client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
+        client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5, **tls)
         client.ping()
-    except (redis.RedisError, ValueError) as exc:
+    except (redis.RedisError, ValueError, OSError) as exc:
         raise RepositoryError(f"cannot reach Redis: {exc}") from exc
     return client
 
