@@ -43,6 +43,9 @@ def _serve(conn: Connection, input_topic: str) -> None:
         try:
             if analyzer is None or analyzer.baseline.version != version:
                 analyzer = Analyzer(Baseline.deserialize(baseline))
+            if window is None:  # warm-up: the analyzer is built, nothing to judge
+                conn.send(("ok", (None, {})))
+                continue
             report = analyzer.analyze(WindowProfile.deserialize(window))
             event = event_from_report(report, input_topic) if report.drifted else None
             conn.send(("ok", (event, report.field_scores)))
@@ -62,10 +65,18 @@ class AnalysisClient:
         child.close()
         self._lock = threading.Lock()
 
-    def _call(self, baseline: Baseline, serialized: bytes, window: WindowProfile) -> Answer:
+    def warm(self, baseline: Baseline, serialized: bytes) -> None:
+        """Build the analyzer for ``baseline`` now, in the background, so the first window
+        after a (re)start is not judged late: its detectors are calibrated while the
+        worker starts."""
+        threading.Thread(target=self._call, args=(baseline, serialized, None), daemon=True).start()
+
+    def _call(self, baseline: Baseline, serialized: bytes, window: WindowProfile | None) -> Answer:
         with self._lock:
             try:
-                self._conn.send((baseline.version, serialized, window.serialize()))
+                self._conn.send(
+                    (baseline.version, serialized, None if window is None else window.serialize())
+                )
                 kind, payload = self._conn.recv()
             except (EOFError, OSError) as exc:
                 raise DriftmendError("the analysis process died") from exc

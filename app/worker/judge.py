@@ -41,6 +41,7 @@ class Judge:
         event_log: EventLog | None = None,
     ) -> None:
         self.analysis = AnalysisClient(options.input_topic)
+        self.analysis.warm(ref.baseline, ref.serialized)
         self.options = options
         self.repository = repository
         self.ref = ref
