@@ -94,6 +94,7 @@ class Ingest:
                 "enable.auto.commit": False,
                 "auto.offset.reset": "earliest",
                 "enable.partition.eof": False,
+                "session.timeout.ms": int(self.settings.kafka_session_timeout_seconds * 1000),
                 "fetch.max.bytes": 52428800,
                 "queued.max.messages.kbytes": 262144,
             }
