@@ -336,6 +336,15 @@ cmd_down() {
   if ours redis; then stop_pidfile "$RDIR/redis.pid" Redis; else rm -f "$RDIR/redis.pid"; say "Redis: none of ours running"; fi
 }
 
+cmd_stop() {  # kafka|redis: stop one of ours (fault tests); `up` starts it again
+  lock
+  case "${1:-}" in
+    kafka) ours kafka && stop_pidfile "$KDIR/kafka.pid" Kafka ;;
+    redis) ours redis && stop_pidfile "$RDIR/redis.pid" Redis ;;
+    *) die "stop kafka|redis" ;;
+  esac
+}
+
 cmd_status() {
   local health
   if [ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
@@ -377,6 +386,7 @@ case "${1:-}" in
   status) cmd_status ;;
   env) cmd_env ;;
   tools) cmd_tools ;;
+  stop) cmd_stop "${2:-}" ;;
   clean) cmd_clean ;;
-  *) echo "usage: $0 up|down|status|env|clean|tools" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|env|clean|tools|stop kafka|redis" >&2; exit 2 ;;
 esac
