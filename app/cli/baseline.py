@@ -20,7 +20,7 @@ from app.lineage.model import data_signature
 from app.settings import Settings
 from app.sources import read_file, read_topic
 
-cli = typer.Typer(no_args_is_help=True, help="Create and inspect baselines.")
+cli = typer.Typer(rich_markup_mode=None, no_args_is_help=True, help="Create and inspect baselines.")
 FORMAT_HELP = "Record format on the topic: json, avro or confluent-avro"
 
 

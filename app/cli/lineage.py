@@ -16,7 +16,11 @@ from app.lineage.graph import children, roots
 from app.lineage.model import Edge
 from app.repository.lineage import LineageRepository
 
-cli = typer.Typer(no_args_is_help=True, help="Baseline lineage: versions and transformations.")
+cli = typer.Typer(
+    rich_markup_mode=None,
+    no_args_is_help=True,
+    help="Baseline lineage: versions and transformations.",
+)
 METRICS_SHOWN = 3
 
 

@@ -10,6 +10,7 @@ from app.cli import baseline, demo, lineage, synth, topics, worker
 from app.errors import DriftmendError
 
 cli = typer.Typer(
+    rich_markup_mode=None,
     no_args_is_help=True,
     add_completion=False,
     help="Keep Kafka data feeds healthy: profile, detect drift, heal.",
@@ -24,19 +25,15 @@ cli.command("demo")(demo.run)
 
 def main() -> None:
     try:
-        cli(standalone_mode=False)
+        cli(prog_name="driftmend")  # click reports usage errors: usage, one "Error:" line, exit 2
     except DriftmendError as exc:
         print(f"driftmend: error: {exc}", file=sys.stderr)
         sys.exit(1)
-    except (typer.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:  # click usage errors end here too
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except OSError as exc:  # e.g. an --out file that cannot be written
+        print(f"driftmend: error: {exc}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

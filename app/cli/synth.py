@@ -15,7 +15,11 @@ from app.cli import common
 from app.errors import ConfigError, ModelError
 from app.settings import Settings
 
-cli = typer.Typer(no_args_is_help=True, help="Train and sample the feed's synthetic-data model.")
+cli = typer.Typer(
+    rich_markup_mode=None,
+    no_args_is_help=True,
+    help="Train and sample the feed's synthetic-data model.",
+)
 
 
 def models(cfg: Settings) -> Any:

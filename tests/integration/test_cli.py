@@ -101,6 +101,34 @@ def test_errors_are_one_clear_line() -> None:
     assert both.returncode == 1 and "exactly one of --from-file and --from-topic" in both.stderr
 
 
+def test_usage_errors_are_one_error_line_and_exit_2() -> None:
+    for args in (("baseline", "show"), ("synth", "sample", "--feed", "x", "-n", "many"), ("nope",)):
+        done = driftmend(*args)
+        assert done.returncode == 2, args
+        errors = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
+        assert len(errors) == 1 and "Traceback" not in done.stderr, done.stderr
+
+
+def test_every_command_has_help() -> None:
+    commands = [
+        ("worker",), ("demo",), ("topics", "apply"),
+        *[("baseline", c) for c in ("create", "show", "tolerances", "rollback")],
+        *[("synth", c) for c in ("train", "sample", "report")],
+        ("lineage", "show"),
+    ]  # fmt: skip
+    for args in commands:
+        done = driftmend(*args, "--help")
+        assert done.returncode == 0 and "Usage: driftmend" in done.stdout, args
+
+
+def test_topics_apply_creates_or_finds_every_topic() -> None:
+    done = driftmend("topics", "apply", "--json")
+    assert done.returncode == 0, done.stderr
+    state = orjson.loads(done.stdout)
+    assert {"driftmend.drift-events", "driftmend.dlq", "driftmend.baselines"} <= set(state)
+    assert set(state.values()) <= {"created", "exists"}
+
+
 def test_tolerances_show_and_set(tmp_path: Path) -> None:
     feed = unique("cli-tol")
     pd.DataFrame(make_records(np.random.default_rng(2), 1_000)).to_csv(
