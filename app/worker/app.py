@@ -21,6 +21,7 @@ from app.api.views import register as register_api
 from app.errors import ConfigError, SketchError
 from app.heal.publish import BaselinePublisher
 from app.inject.policy import InjectionPolicy
+from app.kafka.faust_auth import faust_credentials
 from app.kafka.topics import ensure_topics, load_topic_specs, partition_count
 from app.metrics import Metrics
 from app.profile.window import WindowProfile
@@ -98,6 +99,7 @@ def create_app(
     app = faust.App(
         f"{options.group_id}-agg",
         broker=faust_broker(settings.kafka_bootstrap_servers),
+        broker_credentials=faust_credentials(settings),
         web_enabled=settings.web_port > 0,
         web_port=settings.web_port or 6066,
         web_bind=settings.web_bind,
