@@ -14,6 +14,8 @@ import multiprocessing
 import os
 import signal
 import threading
+from collections.abc import Callable
+from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -34,24 +36,40 @@ def _serve(conn: Connection, input_topic: str) -> None:
     threadpool_limits(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    analyzer: Analyzer | None = None
+    current: Analyzer | None = None
+
+    def analyzer_for(version: int, baseline: bytes) -> Analyzer:
+        nonlocal current
+        if current is None or current.baseline.version != version:
+            current = Analyzer(Baseline.deserialize(baseline))
+        return current
+
     while True:
         try:
             version, baseline, window = conn.recv()
         except (EOFError, OSError):  # the parent is gone
             return
         try:
-            if analyzer is None or analyzer.baseline.version != version:
-                analyzer = Analyzer(Baseline.deserialize(baseline))
-            if window is None:  # warm-up: the analyzer is built, nothing to judge
-                conn.send(("ok", (None, {})))
-                continue
-            report = analyzer.analyze(WindowProfile.deserialize(window))
-            event = event_from_report(report, input_topic) if report.drifted else None
-            conn.send(("ok", (event, report.field_scores)))
-        except Exception as exc:  # answer, and keep serving
-            log.exception("analysis failed")
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            conn.send(_answer(partial(analyzer_for, version, baseline), window, input_topic))
+        except OSError:  # the parent is gone (e.g. killed) while this one worked
+            return
+
+
+def _answer(
+    analyzer_of: Callable[[], Analyzer], window: bytes | None, input_topic: str
+) -> tuple[str, Any]:
+    """("ok", (event or None, field scores)); ("error", why) -- the child keeps serving.
+    No window: a warm-up, the analyzer is built and nothing is judged."""
+    try:
+        analyzer = analyzer_of()
+        if window is None:
+            return ("ok", (None, {}))
+        report = analyzer.analyze(WindowProfile.deserialize(window))
+        event = event_from_report(report, input_topic) if report.drifted else None
+        return ("ok", (event, report.field_scores))
+    except Exception as exc:
+        log.exception("analysis failed")
+        return ("error", f"{type(exc).__name__}: {exc}")
 
 
 class AnalysisClient:
