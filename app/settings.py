@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     inject_decay: float = Field(default=0.5, gt=0, lt=1)  # rate x decay per calm window
     inject_min_rate: float = Field(default=0.02, ge=0)  # below this, injection stops
     hold_output: bool = True  # hold a window's records until its verdict (<= one window)
+    # a window without a verdict after this long goes out anyway (None: 3 x the grace period,
+    # plus the window length for time windows)
+    hold_seconds: float | None = Field(default=None, gt=0)
+    # a (re)started worker reads the verdicts of this long ago: windows it reads again that
+    # were already decided go out at once instead of waiting for a verdict that came before
+    verdict_lookback_seconds: float = Field(default=600.0, ge=0)
 
     # self-healing: retraining
     retrain_enabled: bool = True

@@ -118,8 +118,8 @@ class Ingest:
         return f"driftmend-{self.options.feed}-{self.settings.instance_id}"
 
     def _verdict_consumer(self) -> Consumer:
-        """Reads verdicts and new baselines from now on (no group: every worker sees every
-        message)."""
+        """Reads new baselines from now on and verdicts from ``verdict_lookback_seconds``
+        ago (no group: every worker sees every message)."""
         consumer = Consumer(
             {
                 **self.settings.kafka_config(),
@@ -128,9 +128,18 @@ class Ingest:
                 "enable.partition.eof": False,
             }
         )
+        since_ms = int((time.time() - self.settings.verdict_lookback_seconds) * 1000)
+        try:
+            (start,) = consumer.offsets_for_times(
+                [TopicPartition(self.settings.verdicts_topic, 0, since_ms)], 10
+            )
+            verdicts_from = start.offset if start.offset >= 0 else OFFSET_END
+        except KafkaException as exc:
+            log.warning("reading verdicts from now on: %s", exc)
+            verdicts_from = OFFSET_END
         consumer.assign(
             [
-                TopicPartition(self.settings.verdicts_topic, 0, OFFSET_END),
+                TopicPartition(self.settings.verdicts_topic, 0, verdicts_from),
                 TopicPartition(self.settings.baselines_topic, 0, OFFSET_END),
             ]
         )
@@ -165,8 +174,8 @@ class Ingest:
             self.settings.hold_output,
             synth,
             self.metrics,
-            max_hold_seconds=3 * self.settings.window_grace_seconds
-            + (self.options.window_seconds or 0.0),
+            max_hold_seconds=self.settings.hold_seconds
+            or 3 * self.settings.window_grace_seconds + (self.options.window_seconds or 0.0),
         )
         profiler = ProfilerClient(
             self.settings, self.options, self.baseline.baseline, self.partitions

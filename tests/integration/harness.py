@@ -132,6 +132,7 @@ class WorkerProcess:
             "DRIFTMEND_WINDOW_GRACE_SECONDS": "3",
             "DRIFTMEND_STATE_DIR": str(tmp / "state"),
             "DRIFTMEND_INSTANCE_ID": f"test-{self.port}",  # its transactional id
+            "DRIFTMEND_HOLD_SECONDS": "30",  # a first verdict comes late on a busy machine
             **self.env,
         }
         cmd = worker_command(
