@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,10 @@ def read_topic(
     codec: Codec,
     sample: int,
     timeout: float = 30.0,
+    progress: Callable[[int], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Up to ``sample`` decodable records from the start of ``topic`` (no group commits)."""
+    """Up to ``sample`` decodable records from the start of ``topic`` (no group commits);
+    ``progress`` is told the count after each batch."""
     consumer = Consumer(
         {
             **kafka_config,
@@ -73,6 +76,8 @@ def read_topic(
                         records.append(codec.decode(value))
                     except DecodeError:
                         continue
+            if progress is not None:
+                progress(min(len(records), sample))
     except KafkaException as exc:
         raise KafkaError(f"cannot read topic {topic!r}: {exc}") from exc
     finally:

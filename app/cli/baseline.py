@@ -53,7 +53,8 @@ def create(
     else:
         assert from_topic is not None
         codec = common.codec(fmt, avro_schema, registry_url, registry_dir)
-        records = read_topic(cfg.kafka_config(), from_topic, codec, sample)
+        with common.progress(f"sampling {from_topic}", sample) as advance:
+            records = read_topic(cfg.kafka_config(), from_topic, codec, sample, progress=advance)
         source = f"topic:{from_topic}"
     baseline = build_baseline(feed, records, source)
     if tolerances_file is not None:
