@@ -14,6 +14,7 @@ Exit status 1 if any record was lost, reordered, or (exactly-once) duplicated.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
@@ -145,10 +146,12 @@ def services(*args: str) -> None:
 
 def own_services() -> bool:
     """Kafka and Redis are the ones this checkout started (so the suite may restart them)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL")}
     status = subprocess.run(
-        [str(SERVICES), "status"], check=False, capture_output=True, text=True, cwd=ROOT
+        [str(SERVICES), "status"], check=False, capture_output=True, text=True, cwd=ROOT, env=env
     ).stdout
-    return status.count("running (pid") == 2
+    ours = status.count("running (pid") == 2
+    return ours and bootstrap() == "127.0.0.1:9092" and redis_url() == "redis://127.0.0.1:6379/0"
 
 
 # called about once a second: the workers, seconds since the start, records still streaming

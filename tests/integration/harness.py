@@ -132,7 +132,8 @@ class WorkerProcess:
             "DRIFTMEND_WINDOW_GRACE_SECONDS": "3",
             "DRIFTMEND_STATE_DIR": str(tmp / "state"),
             "DRIFTMEND_INSTANCE_ID": f"test-{self.port}",  # its transactional id
-            "DRIFTMEND_HOLD_SECONDS": "30",  # a first verdict comes late on a busy machine
+            # a first verdict comes late on a busy machine
+            "DRIFTMEND_HOLD_SECONDS": os.environ.get("DRIFTMEND_HOLD_SECONDS", "30"),
             **self.env,
         }
         cmd = worker_command(
