@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 import redis
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 
 from app.baseline import build_baseline
 from app.repository import BaselineRepository
@@ -62,6 +62,11 @@ class Feed:
         thread.start()
         return thread
 
+    def _acked(self, err: object, msg: Message) -> None:
+        if err is None:
+            p, seq = map(int, (msg.key() or b"-").split(b"-"))
+            self.sent[p].append(seq)
+
     def _write(self, values: list[bytes]) -> None:
         producer = Producer(
             {
@@ -70,27 +75,33 @@ class Feed:
                 "linger.ms": 20,
                 "compression.type": "lz4",
                 "message.timeout.ms": 300_000,
+                "log_level": 2,  # not a line per reconnect attempt while the broker restarts
             }
         )
-        self.sent = {p: [] for p in range(self.partitions)}
+        self.sent = {p: [] for p in range(self.partitions)}  # acknowledged by the broker
         started = time.monotonic()
         for i in range(self.records):
             p, seq = i % self.partitions, i // self.partitions
             while True:
                 try:
                     producer.produce(
-                        self.topic, values[i % len(values)], sequence_key(p, seq), partition=p
+                        self.topic,
+                        values[i % len(values)],
+                        sequence_key(p, seq),
+                        partition=p,
+                        on_delivery=self._acked,
                     )
                     break
                 except BufferError:
                     producer.poll(0.05)
-            self.sent[p].append(seq)
             if i % 1000 == 999:
                 producer.poll(0)
                 ahead = (i + 1) / self.rate - (time.monotonic() - started)
                 if ahead > 0:
                     time.sleep(ahead)
         remaining = producer.flush(300)
+        for seqs in self.sent.values():
+            seqs.sort()  # one partition's acknowledgements come in order; keep it certain
         if remaining:
             print(f"  producer: {remaining} records not acknowledged", file=sys.stderr)
         self.done.set()
@@ -141,14 +152,25 @@ class Workers:
 
 
 def services(*args: str) -> None:
-    subprocess.run([str(SERVICES), *args], check=True, cwd=ROOT)
+    """``scripts/services.sh ARGS`` on this checkout's own services (not the exported
+    addresses, which would make it leave them to whoever runs them)."""
+    subprocess.run([str(SERVICES), *args], check=True, cwd=ROOT, env=_own_env())
+
+
+def _own_env() -> dict[str, str]:
+    exported = ("KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL")
+    return {k: v for k, v in os.environ.items() if k not in exported}
 
 
 def own_services() -> bool:
     """Kafka and Redis are the ones this checkout started (so the suite may restart them)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL")}
     status = subprocess.run(
-        [str(SERVICES), "status"], check=False, capture_output=True, text=True, cwd=ROOT, env=env
+        [str(SERVICES), "status"],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=_own_env(),
     ).stdout
     ours = status.count("running (pid") == 2
     return ours and bootstrap() == "127.0.0.1:9092" and redis_url() == "redis://127.0.0.1:6379/0"
