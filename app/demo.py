@@ -22,6 +22,7 @@ from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
 from rich.console import Console
 
+from app.api.probe import ready
 from app.baseline.build import build_baseline
 from app.cli import synth
 from app.codecs.json import JsonCodec
@@ -190,7 +191,9 @@ class Demo:
         started_ms = int(time.time() * 1000)
         deadline = time.monotonic() + self.plan.deadline_s
         try:
-            while not scrape(port) and time.monotonic() < deadline:
+            # ready: consuming, and the synthesis model loaded (the first windows need it)
+            web = self.settings.web_port
+            while not (ready(web) if web else scrape(port)) and time.monotonic() < deadline:
                 if worker.poll() is not None:
                     raise SystemExit("the worker exited early; see .state/demo-worker.log")
                 self.drain(events, seen, 0.5)

@@ -56,7 +56,8 @@ def register(app: faust.App, service: ApiService, ready: Callable[[], bool]) -> 
         async def get(self, request: Request) -> Response:
             ok = ready()
             if not ok:
-                return self.json({"error": "not consuming yet"}, status=503)
+                why = "not consuming yet, or the synthesis model is still loading"
+                return self.json({"error": why}, status=503)
             return await answer(self, lambda: {"ready": True, "feeds": len(service.feeds())})
 
     @app.page("/api/feeds")

@@ -76,6 +76,9 @@ def _serve(conn: Connection, settings: Settings, options: WorkerOptions) -> None
                 synth = models[req.baseline_version] = Synthesizer.load(
                     repo, options.feed, req.baseline_version
                 )
+            if req.n == 0:  # a warm-up: the model is loaded, nothing to sample
+                conn.send(Result(req.request_id, []))
+                continue
             records, rejected = _bridge(synth, req, WindowProfile.deserialize)
             values, failed = encode_all(encoder_for(options.codec, req.example), records)
             conn.send(Result(req.request_id, values, rejected, failed))
@@ -117,6 +120,17 @@ class SynthClient:
         # waits on a child that is itself waiting for us to read its (large) answer
         self._queue: deque[Request] = deque()
         self._in_flight = False
+        self._warming: int | None = None
+
+    def warm(self, baseline_version: int) -> None:
+        """Load torch and ``baseline_version``'s model in the child now (it takes seconds),
+        so the first window that needs synthetic records is not released without them."""
+        self._warming = self.request(baseline_version, 0, 0.0, b"", b"", 0, None)
+
+    @property
+    def ready(self) -> bool:
+        """The warm-up (if any) has been answered."""
+        return self._warming is None
 
     def request(
         self,
@@ -144,14 +158,25 @@ class SynthClient:
             raise DriftmendError("the synthesis process died") from exc
         self._in_flight = True
 
+    def cancel(self, request_id: int) -> None:
+        """Drop a request not sent yet (its window went out without it): a backlog of
+        stale requests would make every later window wait for them too."""
+        self._queue = deque(r for r in self._queue if r.request_id != request_id)
+
     def results(self) -> list[Result]:
         """The answers ready now (never waits)."""
         out: list[Result] = []
         try:
             while self._in_flight and self._conn.poll():
-                out.append(self._conn.recv())
+                result: Result = self._conn.recv()
                 self._in_flight = False
                 self._send_next()
+                if result.request_id == self._warming:
+                    self._warming = None
+                    if result.error:
+                        log.warning("synthesis warm-up: %s", result.error)
+                    continue
+                out.append(result)
         except (EOFError, OSError) as exc:
             raise DriftmendError("the synthesis process died") from exc
         return out

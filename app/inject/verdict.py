@@ -28,6 +28,7 @@ class Verdict:
     severity: str = ""  # "" when the window did not drift
     target: bytes = b""  # the serialized WindowProfile to drift toward (when rate > 0)
     previous: bytes = b""  # the window before it: where the synthetic records start from
+    topic: str = ""  # the input topic: window ids of a feed re-attached elsewhere collide
 
     def value(self) -> bytes:
         """Both profiles in one value: a 4-byte length of ``target``, then the two."""
@@ -42,6 +43,7 @@ class Verdict:
             "alpha": repr(self.alpha),
             "event": self.event_id,
             "severity": self.severity,
+            "topic": self.topic,
         }
         return [(PREFIX + k, v.encode()) for k, v in fields.items()]
 
@@ -68,6 +70,7 @@ class Verdict:
                 got.get("severity", ""),
                 target,
                 previous,
+                got.get("topic", ""),
             )
         except (KeyError, ValueError) as exc:
             raise DecodeError(f"malformed verdict: {exc}") from exc

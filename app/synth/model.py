@@ -131,18 +131,25 @@ class TabularVAE(nn.Module):
 def fit_biases(
     logits: Sequence[torch.Tensor], targets: Sequence[torch.Tensor], iterations: int = 30
 ) -> list[torch.Tensor]:
-    """Per-segment logit offsets whose mean softmax matches the target shares (IPF)."""
+    """Per-segment logit offsets whose mean softmax matches the target shares (IPF).
+
+    With ``E = exp(logits - rowmax)`` and ``w = exp(bias)``, the mean softmax is
+    ``w * E.T @ (1 / (E @ w)) / n``: two matrix-vector products per iteration instead of a
+    softmax over every row (the same fixed point, several times faster)."""
     out = []
     for lg, p in zip(logits, targets, strict=True):
         lg64, p64 = lg.double(), p.double().to(lg.device)
-        bias = torch.zeros(lg.shape[1], dtype=torch.float64, device=lg.device)
+        e = (lg64 - lg64.amax(dim=1, keepdim=True)).exp_()
         zero = p64 <= 0
+        w = torch.ones(lg.shape[1], dtype=torch.float64, device=lg.device).masked_fill(zero, 0.0)
+        inv_n = 1.0 / max(lg.shape[0], 1)
         for _ in range(iterations):
-            mean = torch.softmax(lg64 + bias.masked_fill(zero, -1e4), dim=1).mean(dim=0)
+            mean = w * (e.T @ (1.0 / (e @ w).clamp_min(1e-300))) * inv_n
             step = torch.log(p64.clamp_min(1e-12) / mean.clamp_min(1e-30)).masked_fill(zero, 0.0)
-            bias = bias + step
+            w = w * step.clamp(-50.0, 50.0).exp()
             if float(step.abs().max()) < 1e-4:
                 break
+        bias = torch.log(w.clamp_min(1e-300))
         out.append(bias.masked_fill(zero, -1e4).float())
     return out
 

@@ -123,6 +123,7 @@ def create_app(
         alerts.send,
         enabled=settings.inject_enabled,
         store=InjectionStore(repository.client),
+        topic=options.input_topic,
     )
     retrain = RetrainClient(settings, options) if settings.retrain_enabled else None
     event_log = EventLog(repository.client)

@@ -54,10 +54,12 @@ class OutputGate:
         metrics: Metrics,
         max_hold_seconds: float,
         now: Callable[[], float] = time.monotonic,
+        input_topic: str = "",
     ) -> None:
         self.producer = producer
         self.topic = topic
         self.feed = feed
+        self.input_topic = input_topic
         self.clock = clock
         self.same = same_partitions
         self.hold = hold
@@ -115,7 +117,9 @@ class OutputGate:
 
     # -- verdicts and synthetic records ---------------------------------------------------
     def on_verdict(self, verdict: Verdict, example_seed: int = 0) -> None:
-        if verdict.feed != self.feed or verdict.window_id in self._decided:
+        if verdict.feed != self.feed or verdict.topic != self.input_topic:
+            return  # another feed's, or this feed's on another input topic (window ids collide)
+        if verdict.window_id in self._decided:
             return
         self._decided[verdict.window_id] = None
         while len(self._decided) > REMEMBERED:
@@ -163,6 +167,13 @@ class OutputGate:
             if window.verdict is None and self.hold and self.held_in(window):
                 self._m_timeouts.inc()
                 log.warning("window %d: no verdict within %.0f s, released", wid, self.max_hold)
+            elif window.request is not None and window.synthetic is None:
+                self._m_timeouts.inc()
+                log.warning(
+                    "window %d: synthetic records not ready within %.0f s, released without",
+                    wid,
+                    self.max_hold,
+                )
             self._release(wid)
             released = True
         self._m_held.set(self.held())
@@ -189,6 +200,10 @@ class OutputGate:
 
     def _release(self, wid: int, synthetic: bool = True) -> None:
         window = self._windows.pop(wid)
+        if window.request is not None and window.synthetic is None:
+            self._requests.pop(window.request, None)
+            if self.synth is not None:
+                self.synth.cancel(window.request)
         values = (window.synthetic or []) if synthetic else []
         verdict = window.verdict
         sizes = {p: len(ms) for p, ms in window.msgs.items()}

@@ -71,6 +71,7 @@ class Ingest:
         self._gate_released: dict[int, int] = {}  # released and acknowledged
         self._last_ack = time.monotonic()
         self._consuming = False
+        self._synth: SynthClient | None = None
         self.on_new_baseline: Callable[[], None] = lambda: None
         self._same_partitions = False
         self._last_record = time.monotonic()
@@ -165,6 +166,9 @@ class Ingest:
             )
         verdicts = self._verdict_consumer()
         synth = SynthClient(self.settings, self.options) if self.settings.inject_enabled else None
+        if synth is not None:
+            synth.warm(self.baseline.baseline.version)
+        self._synth = synth
         gate = OutputGate(
             producer,
             self.options.output_topic,
@@ -176,6 +180,7 @@ class Ingest:
             self.metrics,
             max_hold_seconds=self.settings.hold_seconds
             or 3 * self.settings.window_grace_seconds + (self.options.window_seconds or 0.0),
+            input_topic=self.options.input_topic,
         )
         profiler = ProfilerClient(
             self.settings, self.options, self.baseline.baseline, self.partitions
@@ -339,8 +344,9 @@ class Ingest:
 
     @property
     def consuming(self) -> bool:
-        """Ready: the loop runs and the consumer group gave this worker its share."""
-        return self._consuming
+        """Ready: the loop runs, the consumer group gave this worker its share and the
+        synthesis process has its model loaded (or there is none)."""
+        return self._consuming and (self._synth is None or self._synth.ready)
 
     def _on_assign(self, consumer: Consumer, parts: list[TopicPartition]) -> None:
         self._consuming = True

@@ -37,8 +37,10 @@ class Steering:
         send_alert: Send,
         enabled: bool = True,
         store: InjectionStore | None = None,
+        topic: str = "",
     ) -> None:
         self.feed = feed
+        self.topic = topic
         self.policy = policy
         self.models = models
         self.metrics = metrics
@@ -51,7 +53,7 @@ class Steering:
         self._has_model: dict[int, bool] = {}
         if store is not None:  # a restart continues the transition where it was
             try:
-                self.state, self.previous = store.load(feed)
+                self.state, self.previous = store.load(feed, topic)
             except DriftmendError as exc:
                 log.warning("injection state not restored: %s", exc)
 
@@ -96,6 +98,7 @@ class Steering:
             severity="" if event is None else str(event["severity"]),
             target=window.serialize() if inject else b"",
             previous=self.previous if inject else b"",
+            topic=self.topic,
         )
         self.metrics.injection_rate.labels(self.feed).set(verdict.rate)
         self.metrics.injection_alpha.labels(self.feed).set(verdict.alpha if inject else 0.0)
@@ -109,7 +112,7 @@ class Steering:
             self.previous = window.serialize()
             if self.store is not None:
                 try:
-                    self.store.save(self.feed, self.state, self.previous)
+                    self.store.save(self.feed, self.state, self.previous, self.topic)
                 except DriftmendError as exc:
                     log.warning("injection state not stored: %s", exc)
         if self.models is not None and judged:

@@ -20,6 +20,7 @@ from app.inject.verdict import Verdict
     st.sampled_from(["", "low", "medium", "high"]),
     st.binary(max_size=64),
     st.binary(max_size=64),
+    st.text(max_size=40),
 )
 def test_round_trip(
     feed: str,
@@ -31,8 +32,9 @@ def test_round_trip(
     sev: str,
     target: bytes,
     previous: bytes,
+    topic: str,
 ) -> None:
-    verdict = Verdict(feed, wid, version, rate, alpha, event, sev, target, previous)
+    verdict = Verdict(feed, wid, version, rate, alpha, event, sev, target, previous, topic)
     assert Verdict.from_message(verdict.headers(), verdict.value()) == verdict
 
 

@@ -17,6 +17,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
+from app.api.probe import ready
 from app.baseline import build_baseline
 from app.repository import BaselineRepository
 from app.repository.events import EventLog
@@ -35,13 +36,6 @@ def call(port: int, path: str, method: str = "GET", body: Any = None) -> tuple[i
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
-
-
-def ready(port: int) -> bool:
-    try:
-        return call(port, "/ready")[0] == 200
-    except urllib.error.URLError:  # the web server is not listening yet
-        return False
 
 
 @pytest.fixture(scope="module")

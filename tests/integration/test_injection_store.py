@@ -27,3 +27,16 @@ def test_state_round_trips_and_a_new_steering_resumes() -> None:
     assert store.load(feed) == (state, b"profile-bytes")
     steering = Steering(feed, InjectionPolicy(), None, Metrics(), _sink, _sink, store=store)
     assert steering.state == state and steering.previous == b"profile-bytes"
+
+
+def test_a_feed_attached_to_another_topic_starts_afresh() -> None:
+    store = InjectionStore(redis.Redis.from_url(redis_url()))
+    feed = unique("inj-topic")
+    state = InjectionState(1.0, 0.25, "ev-2", "high")
+    store.save(feed, state, b"december", topic="flights.1")
+    assert store.load(feed, "flights.1") == (state, b"december")
+    assert store.load(feed, "flights.2") == (InjectionState(), b"")
+    steering = Steering(
+        feed, InjectionPolicy(), None, Metrics(), _sink, _sink, store=store, topic="flights.2"
+    )
+    assert steering.state == InjectionState() and steering.previous == b""

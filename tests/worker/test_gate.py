@@ -61,9 +61,14 @@ class Recorder:
 class FakeSynth:
     asked: list[tuple[Any, ...]] = field(default_factory=list)
 
+    cancelled: list[int] = field(default_factory=list)
+
     def request(self, *args: Any) -> int:
         self.asked.append(args)
         return len(self.asked)
+
+    def cancel(self, request_id: int) -> None:
+        self.cancelled.append(request_id)
 
 
 class Clock:
@@ -73,7 +78,9 @@ class Clock:
         return self.t
 
 
-def gate(hold: bool = True, synth: FakeSynth | None = None) -> tuple[OutputGate, Recorder, Clock]:
+def gate(
+    hold: bool = True, synth: FakeSynth | None = None, input_topic: str = ""
+) -> tuple[OutputGate, Recorder, Clock]:
     producer, clock = Recorder(), Clock()
     g = OutputGate(
         producer,  # type: ignore[arg-type]
@@ -86,6 +93,7 @@ def gate(hold: bool = True, synth: FakeSynth | None = None) -> tuple[OutputGate,
         Metrics(),
         max_hold_seconds=30.0,
         now=clock,
+        input_topic=input_topic,
     )
     return g, producer, clock
 
@@ -116,6 +124,20 @@ def test_verdicts_of_other_feeds_and_windows_out_of_order_are_respected() -> Non
     g.on_verdict(Verdict(FEED, 0, 1))
     g.pump()
     assert out.values() == [f"0:{o}".encode() for o in range(20)]
+
+
+def test_verdicts_for_the_feed_on_another_input_topic_are_ignored() -> None:
+    """A feed re-attached to a new topic restarts its window ids: an earlier run's verdicts
+    (read back at start) must neither release nor steer this topic's windows."""
+    synth = FakeSynth()
+    g, out, _ = gate(synth=synth, input_topic="flights.2")
+    g.forward(batch(0, range(0, 10)))
+    g.on_verdict(Verdict(FEED, 0, 1, rate=1.0, topic="flights.1"))
+    assert not g.pump() and out.sent == [] and synth.asked == []
+    g.forward(batch(0, range(10, 12)))  # window 1: not decided either
+    assert g.held() == 12
+    g.on_verdict(Verdict(FEED, 0, 1, rate=0.5, topic="flights.2"))
+    assert len(synth.asked) == 1 and synth.asked[0][1] == 5
 
 
 def test_synthetic_records_are_interleaved_marked_and_proportional() -> None:
@@ -150,11 +172,15 @@ def test_a_window_without_verdict_goes_out_after_the_hold_limit() -> None:
 
 
 def test_missing_samples_do_not_hold_records_forever() -> None:
-    g, out, clock = gate(synth=FakeSynth())
+    synth = FakeSynth()
+    g, out, clock = gate(synth=synth)
     g.forward(batch(0, range(0, 10)))
     g.on_verdict(Verdict(FEED, 0, 1, rate=1.0))
     clock.t = 31.0
     assert g.pump() and out.values() == [f"0:{o}".encode() for o in range(10)]
+    assert synth.cancelled == [1]  # the request is dropped: later windows need not wait
+    g.on_results([Result(1, [b"late"])])  # if it was already being sampled: ignored
+    assert not g.pump() and b"late" not in out.values()
 
 
 def test_records_of_a_decided_window_go_out_at_once() -> None:
