@@ -6,6 +6,7 @@ Everything random comes from one seed: a ``torch.Generator`` for the model's dra
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -22,13 +23,25 @@ BATCH = 16_384
 BIAS_ROWS = 20_000
 
 
+BIAS_SEED = 7  # the fit is a property of the model and the plan, not of a sample's seed
+
+
+def plan_key(plan: DriftPlan) -> bytes:
+    """What the bias fit depends on: the plan's target shares per moved segment."""
+    digest = hashlib.blake2b(digest_size=16)
+    for seg in sorted(plan.slot_targets):
+        digest.update(seg.to_bytes(4, "big"))
+        digest.update(np.ascontiguousarray(plan.slot_targets[seg], dtype=np.float64).tobytes())
+    return digest.digest()
+
+
 def drift_biases(
-    model: TabularVAE, calibration: Calibration, plan: DriftPlan, seed: int
+    model: TabularVAE, calibration: Calibration, plan: DriftPlan
 ) -> tuple[torch.Tensor, ...]:
     """The calibration's offsets, refitted for the segments whose shares the plan moves."""
     if not plan.slot_targets:
         return calibration.biases
-    gen = torch.Generator(device=model.log_sigma.device).manual_seed(seed)
+    gen = torch.Generator(device=model.log_sigma.device).manual_seed(BIAS_SEED)
     logits = model.segment_logits(BIAS_ROWS, gen)
     moved = sorted(plan.slot_targets)
     fitted = fit_biases(
@@ -106,12 +119,16 @@ def draw(
     plan: DriftPlan,
     seed: int,
     batch: int = BATCH,
+    fitted: Sequence[torch.Tensor] | None = None,
 ) -> Iterator[Columns]:
-    """``n`` rows as batches of columns (not yet validated)."""
+    """``n`` rows as batches of columns (not yet validated); ``fitted``: the plan's
+    ``drift_biases`` if the caller has them already."""
     device = model.log_sigma.device
     gen = torch.Generator(device=device).manual_seed(seed)
     rng = np.random.default_rng(seed)
-    biases = [b.to(device) for b in drift_biases(model, calibration, plan, seed + 1)]
+    if fitted is None:
+        fitted = drift_biases(model, calibration, plan)
+    biases = [b.to(device) for b in fitted]
     sizes = [min(batch, n - start) for start in range(0, n, batch)] or [0]
     model.eval()
 

@@ -24,11 +24,12 @@ from app.synth.columns import Columns, concat, size, take, to_records
 from app.synth.copies import column_hashes, is_copy
 from app.synth.drift import plan_drift
 from app.synth.model import TabularVAE
-from app.synth.sample import draw
+from app.synth.sample import draw, drift_biases, plan_key
 from app.synth.transform import CategoricalCodec, Codec, NumericCodec, TextCodec
 from app.synth.validate import Constraint, ValidationReport, constraints, validate
 
 MAX_ROUNDS = 20
+FITS_KEPT = 8  # bias fits remembered per model (consecutive injection windows share one)
 COPY = "copy_of_training_row"
 
 
@@ -52,6 +53,21 @@ class Synthesizer:
     calibration: Calibration
     info: Mapping[str, Any] = field(default_factory=dict)  # training facts (seed, epochs, ...)
     memory: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))  # row hashes
+    _fits: dict[bytes, tuple[torch.Tensor, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def _biases(self, plan: Any) -> tuple[torch.Tensor, ...]:
+        """The plan's fitted logit offsets, remembered for the last few plans: the window
+        an injection bridges from was the previous request's target."""
+        key = plan_key(plan)
+        fitted = self._fits.get(key)
+        if fitted is None:
+            fitted = drift_biases(self.model, self.calibration, plan)
+            while len(self._fits) >= FITS_KEPT:
+                self._fits.pop(next(iter(self._fits)))
+            self._fits[key] = fitted
+        return fitted
 
     def sample_columns(
         self,
@@ -67,12 +83,16 @@ class Synthesizer:
         plan = plan_drift(self.codecs, alpha, target)
         rules = constraints(self.codecs, plan)
         report = ValidationReport()
+        fitted = self._biases(plan)
         parts: list[Columns] = []
         got = 0
         for attempt in range(MAX_ROUNDS):
             need = n - got if attempt == 0 else max(2 * (n - got), 1_024)
             stream = seed + 104_729 * attempt
-            for drawn in draw(self.model, self.codecs, self.calibration, need, plan, stream):
+            drawn_batches = draw(
+                self.model, self.codecs, self.calibration, need, plan, stream, fitted=fitted
+            )
+            for drawn in drawn_batches:
                 columns, keep = self._check(drawn, rules, report)
                 parts.append(columns if keep.all() else take(columns, np.flatnonzero(keep)))
                 got += int(keep.sum())
@@ -132,7 +152,8 @@ class Synthesizer:
         except RuntimeError as exc:
             raise ModelError(f"parameters do not fit this model: {exc}") from exc
         model.eval()
-        return replace(self, model=model, calibration=calibrate(model, self.codecs, seed))
+        calibration = calibrate(model, self.codecs, seed)
+        return replace(self, model=model, calibration=calibration, _fits={})
 
 
 def interpolate(a: Synthesizer, b: Synthesizer, t: float, seed: int = 0) -> Synthesizer:
