@@ -47,7 +47,7 @@ COLORS = {"low": "yellow", "medium": "dark_orange", "high": "bold red"}
 @dataclass(frozen=True)
 class DemoPlan:
     window_records: int = 10_000
-    rate: int = 8_000  # records/s produced (slow enough for a few retrains on the way)
+    rate: int = 5_000  # records/s produced (slow enough for a few retrains on the way)
     partitions: int = 3
     deadline_s: float = 300.0
     train_seconds: float = 20.0  # the January model
