@@ -33,6 +33,21 @@ class KafkaError(DriftmendError):
     """The Kafka cluster refused or failed an operation."""
 
 
+class IngestRestartError(KafkaError):
+    """The ingest loop cannot go on with its clients, but a fresh start from the committed
+    offsets can (the worker does that in-process)."""
+
+
+class PartitionsLostError(IngestRestartError):
+    """The consumer group dropped this worker (its session expired, e.g. while the broker
+    restarted): what it holds is no longer its own."""
+
+
+class TransactionStuckError(IngestRestartError):
+    """A transaction call did not return within its timeout (librdkafka can block past it
+    while the group coordinator is away): the producer is abandoned."""
+
+
 class DataSourceError(DriftmendError):
     """A file or topic to read records from is missing or unreadable."""
 

@@ -109,6 +109,13 @@ class Metrics:
             ["feed"],
             registry=r,
         )
+        self.ingest_restarts = Counter(
+            "driftmend_ingest_restarts_total",
+            "Fresh starts of the ingest loop from the committed offsets (group session lost, "
+            "transaction failed or stuck)",
+            ["feed"],
+            registry=r,
+        )
         self.alerts = Counter(
             "driftmend_alerts_total", "Alerts sent (high drift)", ["feed"], registry=r
         )

@@ -18,7 +18,7 @@ from confluent_kafka.admin import AdminClient
 
 from app.api.service import ApiService
 from app.api.views import register as register_api
-from app.errors import ConfigError, SketchError
+from app.errors import ConfigError, IngestRestartError, SketchError
 from app.heal.publish import BaselinePublisher
 from app.inject.policy import InjectionPolicy
 from app.kafka.faust_auth import faust_credentials
@@ -66,7 +66,15 @@ class IngestService(mode.Service):
 
         def run() -> None:
             try:
-                self.ingest.run(self._stop_event)
+                while True:
+                    try:
+                        self.ingest.run(self._stop_event)
+                        return
+                    except IngestRestartError as exc:  # like a restart, without the process
+                        log.warning("%s", exc)
+                        self.ingest.metrics.ingest_restarts.labels(self.ingest.options.feed).inc()
+                        if self._stop_event.wait(1.0):
+                            return
             except Exception as exc:
                 log.exception("ingest failed")
                 failure = exc

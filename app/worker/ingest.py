@@ -35,7 +35,7 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient
 
-from app.errors import DecodeError, DriftmendError, KafkaError
+from app.errors import DecodeError, DriftmendError, KafkaError, PartitionsLostError
 from app.inject.synth_process import SynthClient
 from app.inject.verdict import Verdict
 from app.kafka.topics import TopicSpec, ensure_topics, mirrored_config, partition_count
@@ -84,6 +84,17 @@ class Ingest:
         self._m_dlq = metrics.dlq_records.labels(feed, "decode")
         self._m_latency = metrics.latency.labels(feed)
         self._txn: Transactions | None = None
+        self._lost = False
+
+    def _reset(self) -> None:
+        """A fresh start (first run, or again after the group dropped this worker)."""
+        self._delivery_errors.clear()
+        self._gate_released.clear()
+        self._profiled.clear()
+        self._committed.clear()
+        self._txn = None
+        self._lost = False
+        self._consuming = False
 
     # -- set-up ---------------------------------------------------------------------------
     def _clients(self) -> tuple[Consumer, Producer]:
@@ -158,6 +169,7 @@ class Ingest:
 
     # -- main loop --------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
+        self._reset()
         self.prepare_output()
         consumer, producer = self._clients()
         if self.settings.exactly_once:
@@ -169,19 +181,7 @@ class Ingest:
         if synth is not None:
             synth.warm(self.baseline.baseline.version)
         self._synth = synth
-        gate = OutputGate(
-            producer,
-            self.options.output_topic,
-            self.options.feed,
-            self.clock,
-            self._same_partitions,
-            self.settings.hold_output,
-            synth,
-            self.metrics,
-            max_hold_seconds=self.settings.hold_seconds
-            or 3 * self.settings.window_grace_seconds + (self.options.window_seconds or 0.0),
-            input_topic=self.options.input_topic,
-        )
+        gate = self._gate(producer, synth)
         profiler = ProfilerClient(
             self.settings, self.options, self.baseline.baseline, self.partitions
         )
@@ -189,37 +189,12 @@ class Ingest:
             [self.options.input_topic],
             on_assign=self._on_assign,
             on_revoke=lambda c, parts: self._on_revoke(c, profiler, gate, producer, parts),
+            on_lost=self._on_lost,
         )
-        log.info(
-            "ingest: %s -> %s, windows of %s, output %s",
-            self.options.input_topic,
-            self.options.output_topic,
-            f"{self.options.window_records} records"
-            if self.options.window_records
-            else f"{self.options.window_seconds} s",
-            "held until each window's verdict" if self.settings.hold_output else "at once",
-        )
+        self._describe()
         try:
             while not stop.is_set():
-                msgs = consumer.consume(self.settings.batch_size, timeout=0.2)
-                if msgs:
-                    self._process(producer, profiler, gate, msgs)
-                elif (
-                    not self._idle_flushed
-                    and time.monotonic() - self._last_record > self.settings.window_grace_seconds
-                ):
-                    self._settle(profiler)
-                    self._account(profiler.command("idle"))
-                    self._idle_flushed = True
-                self._steer(verdicts, synth, gate)
-                gate.pump()
-                if self._txn is not None:
-                    if self._txn.due():
-                        self._commit_transaction(consumer, profiler, gate)
-                else:
-                    self._acknowledged(producer, gate)
-                    self._commit(consumer)
-                self._report_lag(consumer)
+                self._step(consumer, producer, profiler, gate, verdicts, synth)
             self._settle(profiler)
             gate.release_all()
             self._settle_output(consumer, profiler, gate, producer)
@@ -236,6 +211,67 @@ class Ingest:
                 if synth is not None:
                     synth.close()
                 producer.flush(30)
+
+    def _step(
+        self,
+        consumer: Consumer,
+        producer: Producer,
+        profiler: ProfilerClient,
+        gate: OutputGate,
+        verdicts: Consumer,
+        synth: SynthClient | None,
+    ) -> None:
+        """One turn of the loop: a batch in, verdicts and samples, records out, commits."""
+        msgs = consumer.consume(self.settings.batch_size, timeout=0.2)
+        if self._lost:
+            raise PartitionsLostError(
+                "the consumer group dropped this worker (session expired): "
+                "starting again from the committed offsets"
+            )
+        if msgs:
+            self._process(producer, profiler, gate, msgs)
+        elif (
+            not self._idle_flushed
+            and time.monotonic() - self._last_record > self.settings.window_grace_seconds
+        ):
+            self._settle(profiler)
+            self._account(profiler.command("idle"))
+            self._idle_flushed = True
+        self._steer(verdicts, synth, gate)
+        gate.pump()
+        if self._txn is not None:
+            if self._txn.due():
+                self._commit_transaction(consumer, profiler, gate)
+        else:
+            self._acknowledged(producer, gate)
+            self._commit(consumer)
+        self._report_lag(consumer)
+
+    def _gate(self, producer: Producer, synth: SynthClient | None) -> OutputGate:
+        return OutputGate(
+            producer,
+            self.options.output_topic,
+            self.options.feed,
+            self.clock,
+            self._same_partitions,
+            self.settings.hold_output,
+            synth,
+            self.metrics,
+            max_hold_seconds=self.settings.hold_seconds
+            or 3 * self.settings.window_grace_seconds + (self.options.window_seconds or 0.0),
+            input_topic=self.options.input_topic,
+        )
+
+    def _describe(self) -> None:
+        log.info(
+            "ingest: %s -> %s, windows of %s, output %s",
+            self.options.input_topic,
+            self.options.output_topic,
+            f"{self.options.window_records} records"
+            if self.options.window_records
+            else f"{self.options.window_seconds} s",
+            "held until each window's verdict" if self.settings.hold_output else "at once",
+        )
 
     def _process(
         self, producer: Producer, profiler: ProfilerClient, gate: OutputGate, msgs: list[Message]
@@ -352,6 +388,14 @@ class Ingest:
         self._consuming = True
         self.metrics.assigned_partitions.labels(self.options.feed).set(len(parts))
 
+    def _on_lost(self, consumer: Consumer, parts: list[TopicPartition]) -> None:
+        """The group gave the partitions away without a revoke (this worker's session
+        expired): another worker may own them already, so nothing of them is released or
+        committed here. The loop aborts the open transaction and starts again."""
+        log.warning("partitions %s lost: the group session expired", [tp.partition for tp in parts])
+        self._lost = True
+        self.metrics.assigned_partitions.labels(self.options.feed).set(0)
+
     def _on_revoke(
         self,
         consumer: Consumer,
@@ -362,6 +406,8 @@ class Ingest:
     ) -> None:
         # release and commit synchronously: the next owner starts where this worker stopped
         lost = [tp.partition for tp in parts]
+        if self._lost:  # closing after the group dropped us: nothing here is ours to commit
+            return
         try:
             self._settle(profiler)
             self._account(profiler.command("revoke", lost))

@@ -7,23 +7,30 @@ and the next one begins. A worker that dies leaves an open transaction: the rest
 with the same transactional id aborts it at ``init_transactions``, and ``read_committed``
 readers never see its records; the input is read again from the committed offsets.
 
-Any transaction error is fatal for the loop (:class:`~app.errors.KafkaError`): the current
-transaction is aborted where that is possible and the worker restarts from the committed
-offsets, which is the recovery Kafka's own clients prescribe.
+A transaction error ends the loop: the current transaction is aborted where that is
+possible and ingest starts again from the committed offsets, in-process
+(:class:`~app.errors.IngestRestartError`), which is the recovery Kafka's own clients
+prescribe; a fatal one (fenced by another instance) stops the worker. Each call runs under a
+watchdog: librdkafka's ``send_offsets_to_transaction`` can block past its timeout while the
+group coordinator is away (e.g. a broker restart); then the producer is abandoned
+(:class:`~app.errors.TransactionStuckError`) and the next one, with the same transactional
+id, fences it.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
-from app.errors import KafkaError
+from app.errors import IngestRestartError, KafkaError, TransactionStuckError
 
 log = logging.getLogger(__name__)
-TIMEOUT = 60.0
+TIMEOUT = 30.0  # the broker aborts a transaction open longer than its timeout (10 s) anyway
+WATCHDOG = TIMEOUT + 10.0  # a call still running after this is stuck
 
 
 class Transactions:
@@ -41,7 +48,7 @@ class Transactions:
         self._committed: dict[int, int] = {}
         self._begun = 0.0
         self.open = False  # a transaction is open; never again after a failure
-        self.commits = 0
+        self.watchdog = WATCHDOG
         self._call("init_transactions", lambda: producer.init_transactions(TIMEOUT))
         self._begin()
 
@@ -68,7 +75,6 @@ class Transactions:
         self._call("commit_transaction", lambda: self.producer.commit_transaction(TIMEOUT))
         for tp in offsets:
             self._committed[tp.partition] = tp.offset
-        self.commits += 1
         self._begin()
 
     def forget(self, partitions: list[int]) -> None:
@@ -86,6 +92,29 @@ class Transactions:
         except KafkaException as exc:
             log.warning("could not abort the open transaction: %s", exc)
 
+    def _guarded(self, what: str, step: Callable[[], object]) -> None:
+        """``step()`` in a thread of its own, given up on after ``watchdog`` seconds."""
+        outcome: list[BaseException | None] = []
+
+        def run() -> None:
+            try:
+                step()
+                outcome.append(None)
+            except BaseException as exc:  # handed to the caller's thread
+                outcome.append(exc)
+
+        thread = threading.Thread(target=run, name=f"driftmend-txn-{what}", daemon=True)
+        thread.start()
+        thread.join(self.watchdog)
+        if not outcome:
+            self.open = False  # never abort through a producer that is stuck in a call
+            raise TransactionStuckError(
+                f"transaction {what} did not return within {self.watchdog:.0f} s; "
+                "starting again from the committed offsets with a new producer"
+            )
+        if outcome[0] is not None:
+            raise outcome[0]
+
     def _begin(self) -> None:
         self._call("begin_transaction", self.producer.begin_transaction)
         self._begun = self.now()
@@ -94,7 +123,7 @@ class Transactions:
     def _call(self, what: str, step: Callable[[], object], tries: int = 3) -> None:
         for attempt in range(tries):
             try:
-                step()
+                self._guarded(what, step)
                 return
             except KafkaException as exc:
                 err = exc.args[0] if exc.args else None
@@ -104,7 +133,8 @@ class Transactions:
                 if err is not None and err.txn_requires_abort():
                     self.abort()
                 self.open = False
-                raise KafkaError(
-                    f"transaction {what} failed ({exc}); the worker restarts from the "
-                    "committed offsets"
+                if err is not None and err.fatal():  # e.g. fenced by another instance
+                    raise KafkaError(f"transaction {what} failed for good ({exc})") from exc
+                raise IngestRestartError(
+                    f"transaction {what} failed ({exc}); starting again from the committed offsets"
                 ) from exc
