@@ -26,6 +26,7 @@ import numpy as np
 from app.baseline.model import Baseline
 from app.synth.quality import quality_report
 from app.synth.synthesizer import Synthesizer
+from app.synth.transform import category_key
 
 Records = Sequence[Mapping[str, Any]]
 
@@ -90,7 +91,7 @@ def _tv(counts: Mapping[str, float], values: list[Any], idx: np.ndarray) -> np.n
     other = len(keys)
     p = np.asarray([counts[k] for k in keys] + [0.0])
     p = p / max(p.sum(), 1e-12)
-    codes = np.asarray([index.get(str(x), other) for x in values])
+    codes = np.asarray([index.get(category_key(x), other) for x in values])
     out = np.empty(len(idx))
     for b, row in enumerate(idx):
         q = np.bincount(codes[row], minlength=other + 1) / max(len(row), 1)

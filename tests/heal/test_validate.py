@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from app.baseline import build_baseline
-from app.heal.validate import fit_test
+from app.heal.validate import distances, fit_test
 from tests.conftest import make_records
 
 
@@ -35,3 +35,18 @@ def test_seeded_and_empty(rng: np.random.Generator) -> None:
     hold = make_records(rng, 500, shift=0.1)
     assert fit_test(a, b, hold, seed=3) == fit_test(a, b, hold, seed=3)
     assert not fit_test(a, b, [], seed=3).better
+
+
+def test_booleans_are_matched_to_the_profiles_labels(
+    rng: np.random.Generator,
+) -> None:
+    """Profiles count booleans as 'true'/'false' (not 'True'): held-out records drawn like
+    the baseline are at distance ~0 from it, not counted as unseen categories."""
+    rows = [
+        {"flag": bool(f), "level": int(lvl)}
+        for f, lvl in zip(rng.random(4_000) < 0.3, rng.integers(1, 4, 4_000), strict=True)
+    ]
+    base = build_baseline("f", rows[:3_000], "A")
+    assert {s.name: s.kind for s in base.schema.fields}["flag"] == "categorical"
+    d = distances(base, rows[3_000:], np.arange(1_000)[None, :])
+    assert d[0] < 0.05
