@@ -1,7 +1,7 @@
 """Peak memory of a worker (every process of it: ingest, profiler, analysis, synthesis,
 retraining) on wide records and under a load spike.
 
-    python -m load_tests.memory [--records 300000] [--wide-records 20000]
+    python -m load_tests.memory [--records 300000] [--wide-records 20000] [--runs steady,spike,wide]
 
 Runs, each on a topic of its own, with 10,000-record windows:
 - steady: records at 10,000/s;
@@ -47,8 +47,15 @@ def wide_records(n: int, seed: int = 0) -> list[dict[str, Any]]:
 
 def _children(pid: int) -> list[int]:
     out = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        text = (task / "children").read_text().split()
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:  # the process is gone
+        return out
+    for task in tasks:
+        try:
+            text = (task / "children").read_text().split()
+        except OSError:  # a thread that ended meanwhile
+            continue
         for child in map(int, text):
             out += [child, *_children(child)]
     return out
@@ -111,11 +118,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=300_000)
     parser.add_argument("--wide-records", type=int, default=20_000)
+    parser.add_argument("--runs", default="steady,spike,wide")
     args = parser.parse_args()
+    runs = args.runs.split(",")
     rows = mixed_records(20_000, seed=5)
-    run("steady", rows, args.records, rate=10_000)
-    run("spike", rows, args.records, rate=None)
-    run("wide", wide_records(5_000), args.wide_records, rate=None)  # 5,000 rows, cycled
+    if "steady" in runs:
+        run("steady", rows, args.records, rate=10_000)
+    if "spike" in runs:
+        run("spike", rows, args.records, rate=None)
+    if "wide" in runs:
+        run("wide", wide_records(5_000), args.wide_records, rate=None)  # 5,000 rows, cycled
 
 
 if __name__ == "__main__":

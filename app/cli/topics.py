@@ -7,7 +7,7 @@ import typer
 from confluent_kafka.admin import AdminClient
 
 from app.cli import common
-from app.kafka.topics import ensure_topics, load_topic_specs
+from app.kafka.topics import ensure_topics, load_topic_specs, raise_message_limits
 
 cli = typer.Typer(rich_markup_mode=None, no_args_is_help=True, help="Kafka topics driftmend uses.")
 
@@ -19,7 +19,9 @@ def apply(
     """Create the topics defined in topics/ that do not exist yet."""
     cfg = common.settings()
     specs = load_topic_specs(cfg.topics_dir)
-    created = ensure_topics(AdminClient(cfg.kafka_config()), specs)
+    admin = AdminClient(cfg.kafka_config())
+    created = ensure_topics(admin, specs)
+    raise_message_limits(admin, specs)
     state = {spec.name: "created" if spec.name in created else "exists" for spec in specs}
     if as_json:
         print(orjson.dumps(state).decode())

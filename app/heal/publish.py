@@ -23,6 +23,7 @@ from confluent_kafka import KafkaException, Producer
 from app.baseline.model import Baseline
 from app.errors import ConfigError, KafkaError
 from app.events.baseline_event import encode_baseline_event
+from app.kafka.topics import LARGE_MESSAGE_BYTES
 from app.lineage.model import TRANSFORMATIONS, Edge, Node, baseline_hash
 from app.repository.baselines import BaselineRepository
 from app.repository.lineage import LineageRepository
@@ -124,7 +125,13 @@ class BaselinePublisher:
 
     def _announce(self, record: dict[str, Any]) -> None:
         if self._producer is None:
-            self._producer = Producer({**self.settings.kafka_config(), "enable.idempotence": True})
+            self._producer = Producer(
+                {
+                    **self.settings.kafka_config(),
+                    "enable.idempotence": True,
+                    "message.max.bytes": LARGE_MESSAGE_BYTES,  # baselines of wide records
+                }
+            )
         try:
             self._producer.produce(
                 self.settings.baselines_topic,

@@ -76,6 +76,52 @@ def ensure_topics(
     return created
 
 
+LARGE_MESSAGE_BYTES = 16_777_216  # max.message.bytes of the topics that carry profiles
+
+
+def raise_message_limits(
+    admin: AdminClient, specs: Iterable[TopicSpec], timeout: float = 30.0
+) -> list[str]:
+    """Raise ``max.message.bytes`` of existing topics to what their spec asks (a topic made
+    before the spec grew keeps its old limit); returns the names changed. Never lowers it."""
+    from confluent_kafka.admin import (  # type: ignore[attr-defined]
+        AlterConfigOpType,
+        ConfigEntry,
+        ConfigResource,
+        ResourceType,
+    )
+
+    key = "max.message.bytes"
+    wanted = {s.name: int(s.config[key]) for s in specs if key in s.config}
+    if not wanted:
+        return []
+    resources = [ConfigResource(ResourceType.TOPIC, name) for name in wanted]
+    try:
+        described = admin.describe_configs(resources)
+        low = []
+        for res, fut in described.items():
+            entries = fut.result(timeout)
+            if key in entries and int(entries[key].value) < wanted[res.name]:
+                low.append(res.name)
+        if not low:
+            return []
+        changes = [
+            ConfigResource(
+                ResourceType.TOPIC,
+                name,
+                incremental_configs=[
+                    ConfigEntry(key, str(wanted[name]), incremental_operation=AlterConfigOpType.SET)
+                ],
+            )
+            for name in low
+        ]
+        for fut in admin.incremental_alter_configs(changes).values():
+            fut.result(timeout)
+    except KafkaException as exc:
+        raise KafkaError(f"cannot raise max.message.bytes of {sorted(wanted)}: {exc}") from exc
+    return low
+
+
 MIRRORED = ("cleanup.policy", "retention.ms", "retention.bytes")
 
 

@@ -22,7 +22,13 @@ from app.errors import ConfigError, IngestRestartError, SketchError
 from app.heal.publish import BaselinePublisher
 from app.inject.policy import InjectionPolicy
 from app.kafka.faust_auth import faust_credentials
-from app.kafka.topics import ensure_topics, load_topic_specs, partition_count
+from app.kafka.topics import (
+    LARGE_MESSAGE_BYTES,
+    ensure_topics,
+    load_topic_specs,
+    partition_count,
+    raise_message_limits,
+)
 from app.metrics import Metrics
 from app.profile.window import WindowProfile
 from app.repository.baselines import BaselineRepository
@@ -92,7 +98,9 @@ def create_app(
     settings: Settings, options: WorkerOptions, repository: BaselineRepository, metrics: Metrics
 ) -> faust.App:
     admin = AdminClient(settings.kafka_config())
-    ensure_topics(admin, load_topic_specs(settings.topics_dir))
+    specs = load_topic_specs(settings.topics_dir)
+    ensure_topics(admin, specs)
+    raise_message_limits(admin, specs)
     partitions = partition_count(admin, options.input_topic)
     if partitions is None:
         raise ConfigError(f"input topic {options.input_topic!r} does not exist")
@@ -115,6 +123,9 @@ def create_app(
         topic_partitions=1,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        # profiles of wide records travel on the window-profiles and verdicts topics
+        producer_max_request_size=LARGE_MESSAGE_BYTES,
+        consumer_max_fetch_size=LARGE_MESSAGE_BYTES,
     )
     profiles = app.topic(
         settings.window_profiles_topic, key_serializer="raw", value_serializer="raw"

@@ -27,6 +27,7 @@ from app.codecs.base import Codec
 from app.detectors.adwin import AdwinMonitor
 from app.errors import DecodeError, DriftmendError, KafkaError
 from app.kafka.produce import produce_args, produce_blocking
+from app.kafka.topics import LARGE_MESSAGE_BYTES
 from app.profile.builder import ProfileBuilder
 from app.profile.window import WindowProfile
 from app.settings import Settings
@@ -165,6 +166,7 @@ def _serve(
             "enable.idempotence": True,
             "linger.ms": 5,
             "compression.type": "lz4",
+            "message.max.bytes": LARGE_MESSAGE_BYTES,  # partial profiles of wide records
             "on_delivery": on_delivery,
         }
     )

@@ -1,0 +1,258 @@
+"""Scale-out: 1, 2 and 4 worker processes on a 12-partition feed, JSON and Avro, next to a
+raw confluent-kafka passthrough on the same records and broker.
+
+    python -m load_tests.scale [--records 300000] [--workers 1,2,4] [--formats json,avro]
+
+Per format and worker count, on a topic filled beforehand (the workers share one consumer
+group, so they split the partitions):
+
+- records/s end to end (steady state: 10-90 % of the output) and the ratio to the raw
+  passthrough and to linear scaling from one worker;
+- CPU seconds per record (every process of every worker: ingest, profiler, analysis);
+- peak resident memory per worker (all its processes).
+
+Then latency from produce to output for one worker at a steady rate (records are produced
+with the current time as their timestamp, which the output keeps): p50 and p99, with the
+output held per window for its verdict (the default) and without hold.
+
+Injection and retraining are off: nothing drifts, and their processes would only add their
+start-up to the figures. Exactly-once is on (the default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import redis
+from confluent_kafka import Consumer, Producer
+
+from app.baseline import build_baseline
+from app.codecs.avro import parse_avro_schema, write_avro
+from app.repository import BaselineRepository
+from app.settings import load_settings
+from load_tests.data import mixed_records
+from load_tests.memory import _children, peak_rss
+from load_tests.throughput import Marks, fill, raw_passthrough
+from tests.integration.harness import WorkerProcess, bootstrap, create_topic, redis_url, unique
+
+AVRO_SCHEMA: dict[str, Any] = {
+    "type": "record",
+    "name": "Order",
+    "fields": [
+        *({"name": f"f{j}", "type": "double"} for j in range(8)),
+        *({"name": f"i{j}", "type": "long"} for j in range(4)),
+        *({"name": f"c{j}", "type": "string"} for j in range(4)),
+        {"name": "b0", "type": "boolean"},
+        {"name": "b1", "type": "boolean"},
+        {"name": "ts", "type": "string"},
+        {"name": "id", "type": "string"},
+    ],
+}
+OFF = {"DRIFTMEND_INJECT_ENABLED": "false", "DRIFTMEND_RETRAIN_ENABLED": "false"}
+
+
+def encoder(fmt: str) -> Callable[[dict[str, Any]], bytes]:
+    if fmt == "json":
+        return orjson.dumps
+    parsed = parse_avro_schema(AVRO_SCHEMA)
+    return lambda r: write_avro(r, parsed)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its descendants so far."""
+    tick = 100.0  # USER_HZ on Linux
+    total = 0.0
+    for p in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+@dataclass
+class Run:
+    fmt: str
+    workers: int
+    rate: float
+    cpu_per_record_us: float
+    peak_rss_mib: list[float]
+
+
+def worker_args(fmt: str, schema_path: Path, window: int) -> list[str]:
+    args = ["--window-records", str(window), "--loglevel", "warning"]
+    if fmt == "avro":
+        args += ["--format", "avro", "--avro-schema", str(schema_path)]
+    return args
+
+
+def scale_run(
+    fmt: str, topic: str, total: int, workers: int, rows: list[dict[str, Any]], tmp: Path
+) -> Run:
+    feed = unique(f"scale-{fmt}-{workers}")
+    BaselineRepository(redis.Redis.from_url(redis_url())).save(
+        build_baseline(feed, rows[:20_000], "scale")
+    )
+    schema_path = tmp / "order.avsc"
+    args = worker_args(fmt, schema_path, 12_000)
+    procs = [WorkerProcess(feed, topic, args, env=OFF) for _ in range(workers)]
+    for w in procs:
+        w.start(tmp)
+    try:
+        marks = Marks(total)
+        cpu0 = {w.port: cpu_seconds(w.proc.pid) for w in procs if w.proc}
+        while True:
+            out = sum(w.metrics().get("driftmend_records_out_total", 0.0) for w in procs)
+            marks.saw(out)
+            if out >= total:
+                break
+            for w in procs:
+                if w.proc is not None and w.proc.poll() is not None:
+                    raise SystemExit(f"a worker died:\n{w.log()}")
+            time.sleep(0.25)
+        cpu = sum(cpu_seconds(w.proc.pid) - cpu0[w.port] for w in procs if w.proc)
+        peaks = [sum(peak_rss(w.proc.pid).values()) for w in procs if w.proc]
+    finally:
+        for w in procs:
+            w.stop()
+    return Run(fmt, workers, marks.rate(), cpu / total * 1e6, peaks)
+
+
+def latencies(
+    fmt: str, rows: list[dict[str, Any]], rate: float, seconds: float, hold: bool, tmp: Path
+) -> tuple[float, float]:
+    """p50 and p99 milliseconds from produce to the output, one worker, ``rate`` records/s."""
+    feed, topic = unique(f"lat-{fmt}"), unique(f"lat-{fmt}-in")
+    BaselineRepository(redis.Redis.from_url(redis_url())).save(
+        build_baseline(feed, rows[:20_000], "latency")
+    )
+    create_topic(topic, 12)
+    encode = encoder(fmt)
+    values = [encode(r) for r in rows]
+    env = {**OFF, "DRIFTMEND_HOLD_OUTPUT": str(hold).lower()}
+    worker = WorkerProcess(feed, topic, worker_args(fmt, tmp / "order.avsc", 12_000), env=env)
+    worker.start(tmp)
+    seen: list[float] = []
+    stop = threading.Event()
+    reader = threading.Thread(target=_read_latency, args=(f"{topic}.healed", seen, stop))
+    reader.start()
+    try:
+        producer = Producer({"bootstrap.servers": bootstrap(), "linger.ms": 5})
+        n = int(rate * seconds)
+        started = time.monotonic()
+        for i in range(n):
+            producer.produce(topic, values[i % len(values)], partition=i % 12)
+            if i % 500 == 0:
+                producer.poll(0)
+                ahead = i / rate - (time.monotonic() - started)
+                if ahead > 0:
+                    time.sleep(ahead)
+        producer.flush(30)
+        deadline = time.monotonic() + 60
+        while len(seen) < n and time.monotonic() < deadline:
+            time.sleep(0.5)
+    finally:
+        stop.set()
+        reader.join()
+        worker.stop()
+    ms = np.asarray(seen[len(seen) // 10 :])  # the first tenth is the worker warming up
+    return float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
+
+
+def _read_latency(topic: str, seen: list[float], stop: threading.Event) -> None:
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap(),
+            "group.id": unique("lat-reader"),
+            "auto.offset.reset": "earliest",
+            "isolation.level": "read_committed",
+            "topic.metadata.refresh.interval.ms": 1000,
+        }
+    )
+    consumer.subscribe([topic])
+    try:
+        while not stop.is_set():
+            for m in consumer.consume(1000, timeout=0.2):
+                if m.error() is None:
+                    seen.append(time.time() * 1000 - m.timestamp()[1])
+    finally:
+        consumer.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=300_000)
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--formats", default="json,avro")
+    parser.add_argument("--latency-rate", type=float, default=10_000)
+    parser.add_argument("--latency-seconds", type=float, default=20)
+    args = parser.parse_args()
+    counts = [int(n) for n in args.workers.split(",")]
+    rows = mixed_records(20_000, seed=11)
+    batch = load_settings().batch_size
+    runs: list[Run] = []
+    raw: dict[str, float] = {}
+    lat: dict[tuple[str, bool], tuple[float, float]] = {}
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        (tmp / "order.avsc").write_bytes(orjson.dumps(AVRO_SCHEMA))
+        for fmt in args.formats.split(","):
+            encode = encoder(fmt)
+            values = [encode(rows[i % len(rows)]) for i in range(args.records)]
+            topic = unique(f"scale-{fmt}-in")
+            create_topic(topic, 12)
+            fill(topic, values, 12)
+            raw[fmt] = raw_passthrough(topic, args.records, batch)
+            print(f"{fmt}: {args.records:,} records, raw passthrough {raw[fmt]:,.0f}/s")
+            for n in counts:
+                run = scale_run(fmt, topic, args.records, n, rows, tmp)
+                runs.append(run)
+                print(f"  {n} worker(s): {run.rate:,.0f}/s")
+            for hold in (True, False):
+                lat[(fmt, hold)] = latencies(
+                    fmt, rows, args.latency_rate, args.latency_seconds, hold, tmp
+                )
+    report(runs, raw, lat, args.latency_rate)
+
+
+def report(
+    runs: list[Run],
+    raw: dict[str, float],
+    lat: dict[tuple[str, bool], tuple[float, float]],
+    latency_rate: float,
+) -> None:
+    print()
+    print(
+        f"{'format':<6} {'workers':>7} {'records/s':>10} {'per worker':>10} {'x raw':>6} "
+        f"{'x linear':>8} {'CPU us/rec':>10} {'peak RSS MiB/worker':>20}"
+    )
+    fewest = {r.fmt: r for r in sorted(runs, key=lambda r: -r.workers)}  # per format
+    for r in runs:
+        base = fewest[r.fmt]
+        linear = r.rate / (base.rate / base.workers * r.workers)
+        rss = "/".join(f"{v:,.0f}" for v in r.peak_rss_mib)
+        print(
+            f"{r.fmt:<6} {r.workers:>7} {r.rate:>10,.0f} {r.rate / r.workers:>10,.0f} "
+            f"{r.rate / raw[r.fmt]:>6.2f} {linear:>8.2f} {r.cpu_per_record_us:>10.1f} {rss:>20}"
+        )
+    for fmt, rate in raw.items():
+        print(f"{fmt:<6} raw confluent-kafka passthrough: {rate:,.0f} records/s")
+    print()
+    print(f"latency from produce to output, one worker at {latency_rate:,.0f} records/s:")
+    for (fmt, hold), (p50, p99) in lat.items():
+        how = "held per window for its verdict" if hold else "forwarded at once (no hold)"
+        print(f"  {fmt:<5} {how:<32} p50 {p50:,.0f} ms, p99 {p99:,.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
