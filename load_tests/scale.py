@@ -3,8 +3,9 @@ raw confluent-kafka passthrough on the same records and broker.
 
     python -m load_tests.scale [--records 300000] [--workers 1,2,4] [--formats json,avro]
 
-Per format and worker count, on a topic filled beforehand (the workers share one consumer
-group, so they split the partitions):
+Per format and worker count (the workers share one consumer group, so they split the
+partitions; the records are written once every partition is assigned, faster than the
+workers read them):
 
 - records/s end to end (steady state: 10-90 % of the output) and the ratio to the raw
   passthrough and to linear scaling from one worker;
@@ -57,6 +58,7 @@ AVRO_SCHEMA: dict[str, Any] = {
         {"name": "id", "type": "string"},
     ],
 }
+PARTITIONS = 12
 OFF = {"DRIFTMEND_INJECT_ENABLED": "false", "DRIFTMEND_RETRAIN_ENABLED": "false"}
 
 
@@ -97,9 +99,13 @@ def worker_args(fmt: str, schema_path: Path, window: int) -> list[str]:
 
 
 def scale_run(
-    fmt: str, topic: str, total: int, workers: int, rows: list[dict[str, Any]], tmp: Path
+    fmt: str, values: list[bytes], workers: int, rows: list[dict[str, Any]], tmp: Path
 ) -> Run:
-    feed = unique(f"scale-{fmt}-{workers}")
+    """``workers`` processes join one group on an empty 12-partition topic; once the group
+    has handed out every partition, the records are written and the clock runs."""
+    feed, topic = unique(f"scale-{fmt}-{workers}"), unique(f"scale-{fmt}-{workers}-in")
+    total = len(values)
+    create_topic(topic, PARTITIONS)
     BaselineRepository(redis.Redis.from_url(redis_url())).save(
         build_baseline(feed, rows[:20_000], "scale")
     )
@@ -109,6 +115,13 @@ def scale_run(
     for w in procs:
         w.start(tmp)
     try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # every partition assigned, to exactly one
+            owned = [w.metrics().get("driftmend_assigned_partitions", 0.0) for w in procs]
+            if sum(owned) == PARTITIONS and all(owned):
+                break
+            time.sleep(0.5)
+        threading.Thread(target=fill, args=(topic, values, PARTITIONS), daemon=True).start()
         marks = Marks(total)
         cpu0 = {w.port: cpu_seconds(w.proc.pid) for w in procs if w.proc}
         while True:
@@ -136,7 +149,7 @@ def latencies(
     BaselineRepository(redis.Redis.from_url(redis_url())).save(
         build_baseline(feed, rows[:20_000], "latency")
     )
-    create_topic(topic, 12)
+    create_topic(topic, PARTITIONS)
     encode = encoder(fmt)
     values = [encode(r) for r in rows]
     env = {**OFF, "DRIFTMEND_HOLD_OUTPUT": str(hold).lower()}
@@ -151,7 +164,7 @@ def latencies(
         n = int(rate * seconds)
         started = time.monotonic()
         for i in range(n):
-            producer.produce(topic, values[i % len(values)], partition=i % 12)
+            producer.produce(topic, values[i % len(values)], partition=i % PARTITIONS)
             if i % 500 == 0:
                 producer.poll(0)
                 ahead = i / rate - (time.monotonic() - started)
@@ -209,13 +222,13 @@ def main() -> None:
         for fmt in args.formats.split(","):
             encode = encoder(fmt)
             values = [encode(rows[i % len(rows)]) for i in range(args.records)]
-            topic = unique(f"scale-{fmt}-in")
-            create_topic(topic, 12)
-            fill(topic, values, 12)
+            topic = unique(f"scale-{fmt}-raw-in")
+            create_topic(topic, PARTITIONS)
+            fill(topic, values, PARTITIONS)
             raw[fmt] = raw_passthrough(topic, args.records, batch)
             print(f"{fmt}: {args.records:,} records, raw passthrough {raw[fmt]:,.0f}/s")
             for n in counts:
-                run = scale_run(fmt, topic, args.records, n, rows, tmp)
+                run = scale_run(fmt, values, n, rows, tmp)
                 runs.append(run)
                 print(f"  {n} worker(s): {run.rate:,.0f}/s")
             for hold in (True, False):
