@@ -88,7 +88,7 @@ def openapi() -> dict[str, Any]:
             "/health": _get("Liveness", {"type": "object"}),
             "/ready": {
                 "get": {
-                    "summary": "Readiness: consuming, and the repository answers",
+                    "summary": "Readiness: consuming, synthesis model loaded, repository answers",
                     "parameters": [],
                     "responses": {"200": _ok(_OBJ), "503": _ERR},
                 }
