@@ -66,11 +66,10 @@ class Transactions:
             if o > self._committed.get(p, 0)
         ]
         if offsets:
+            group = consumer.consumer_group_metadata()  # on the consumer's own thread
             self._call(
                 "send_offsets_to_transaction",
-                lambda: self.producer.send_offsets_to_transaction(
-                    offsets, consumer.consumer_group_metadata(), TIMEOUT
-                ),
+                lambda: self.producer.send_offsets_to_transaction(offsets, group, TIMEOUT),
             )
         self._call("commit_transaction", lambda: self.producer.commit_transaction(TIMEOUT))
         for tp in offsets:
