@@ -22,7 +22,7 @@ from app.schema.model import Schema
 from app.synth.calibrate import Calibration, calibrate
 from app.synth.columns import Columns, concat, size, take, to_records
 from app.synth.copies import column_hashes, is_copy
-from app.synth.drift import plan_drift
+from app.synth.drift import DriftPlan, plan_drift
 from app.synth.model import TabularVAE
 from app.synth.sample import draw, drift_biases, plan_key
 from app.synth.transform import CategoricalCodec, Codec, NumericCodec, TextCodec
@@ -57,7 +57,7 @@ class Synthesizer:
         default_factory=dict, compare=False, repr=False
     )
 
-    def _biases(self, plan: Any) -> tuple[torch.Tensor, ...]:
+    def _biases(self, plan: DriftPlan) -> tuple[torch.Tensor, ...]:
         """The plan's fitted logit offsets, remembered for the last few plans: the window
         an injection bridges from was the previous request's target."""
         key = plan_key(plan)
