@@ -28,7 +28,7 @@ from app.cli import synth
 from app.codecs.json import JsonCodec
 from app.demo_report import plot, synthetic_shares, window_rows
 from app.events.drift_event import decode_event
-from app.inject.smoothing import jumps
+from app.inject.smoothing import merged_windows, window_jumps
 from app.kafka.readback import read_topic, read_verdicts
 from app.kafka.topics import TopicSpec, ensure_topics, load_topic_specs
 from app.metrics import scrape
@@ -243,7 +243,11 @@ class Demo:
         outputs = read_topic(self.settings, f"{self.topic}.healed", JsonCodec())
         synthetic = sum(s for rows in outputs.values() for _, s in rows)
         real = sum(len(rows) for rows in outputs.values()) - synthetic
-        jump_in, jump_out = jumps(inputs, outputs, self.plan.window_records, SMOOTHED)
+        size = self.plan.window_records
+        steps_in = window_jumps(merged_windows(inputs, size), SMOOTHED)
+        steps_out = window_jumps(merged_windows(outputs, size), SMOOTHED)
+        jump_in = max((j.psi for j in steps_in), default=0.0)
+        jump_out = max((j.psi for j in steps_out), default=0.0)
         self.console.print(
             f"output: {real} real + {synthetic} synthetic records "
             f"({synthetic / max(real + synthetic, 1):.1%} synthetic)"
@@ -252,6 +256,14 @@ class Demo:
             f"largest window-to-window PSI jump over {', '.join(SMOOTHED)}: input "
             f"{jump_in:.3f}, output {jump_out:.3f} (ratio {jump_out / max(jump_in, 1e-9):.2f}; "
             "target <= 0.33)"
+        )
+        top = sorted(zip(steps_out, steps_in, strict=False), key=lambda p: -p[0].psi)[:3]
+        self.console.print(
+            "largest output jumps: "
+            + "; ".join(
+                f"window {o.window} {o.field} {o.psi:.3f} (input {i.psi:.3f} {i.field})"
+                for o, i in top
+            )
         )
         verdicts = read_verdicts(self.settings, FEED, started_ms)
         rows = window_rows(seen, verdicts, synthetic_shares(outputs, self.plan.window_records))

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain, pairwise
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from app.inject.smoothing import windows_by_real
+from app.inject.smoothing import merged_windows
 from app.inject.verdict import Verdict
 
 SEVERITY_COLORS = {"low": "#e6c229", "medium": "#f17105", "high": "#d11149"}
@@ -28,14 +28,11 @@ class WindowRow:
 
 def synthetic_shares(outputs: Mapping[int, Sequence[tuple[Any, bool]]], window: int) -> list[float]:
     """Synthetic share of each output window (windows cut by real records, as the worker)."""
-    size = max(1, -(-window // max(1, len(outputs))))
-    cut = [windows_by_real(rows, size) for _, rows in sorted(outputs.items())]
     flags = {id(row): s for rows in outputs.values() for row, s in rows}
-    shares = []
-    for ws in zip(*cut, strict=False):
-        rows = list(chain.from_iterable(ws))
-        shares.append(sum(flags[id(r)] for r in rows) / max(len(rows), 1))
-    return shares
+    return [
+        sum(flags[id(r)] for r in rows) / max(len(rows), 1)
+        for rows in merged_windows(outputs, window)
+    ]
 
 
 def window_rows(

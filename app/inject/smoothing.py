@@ -9,6 +9,7 @@ first window, categories by value); the stream's figure is the largest jump of t
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from itertools import chain, pairwise
 from typing import Any
 
@@ -53,28 +54,50 @@ def field_jump(a: Sequence[Row], b: Sequence[Row], name: str, edges: np.ndarray 
     return psi(ca, cb)
 
 
-def largest_jump(windows: Sequence[Sequence[Row]], fields: Sequence[str]) -> float:
-    """The largest PSI between consecutive windows over ``fields`` (0 for < 2 windows)."""
-    if len(windows) < 2:
-        return 0.0
+@dataclass(frozen=True)
+class Jump:
+    """The step from window ``window - 1`` to window ``window``: its largest field PSI."""
+
+    window: int
+    field: str
+    psi: float
+
+
+def window_jumps(windows: Sequence[Sequence[Row]], fields: Sequence[str]) -> list[Jump]:
+    """Per consecutive window pair, the field that moved most and its PSI."""
+    if len(windows) < 2 or not fields:
+        return []
     edges: dict[str, np.ndarray | None] = {}
     for name in fields:
         nums = _numbers(windows[0], name)
         numeric = len(nums) > 0.5 * len(windows[0])
         edges[name] = np.unique(np.quantile(nums, np.linspace(0.1, 0.9, 9))) if numeric else None
-    return max(field_jump(a, b, name, edges[name]) for a, b in pairwise(windows) for name in fields)
+    out = []
+    for i, (a, b) in enumerate(pairwise(windows), start=1):
+        value, name = max((field_jump(a, b, f, edges[f]), f) for f in fields)
+        out.append(Jump(i, name, value))
+    return out
+
+
+def largest_jump(windows: Sequence[Sequence[Row]], fields: Sequence[str]) -> float:
+    """The largest PSI between consecutive windows over ``fields`` (0 for < 2 windows)."""
+    return max((j.psi for j in window_jumps(windows, fields)), default=0.0)
 
 
 Parts = Mapping[int, Sequence[tuple[Row, bool]]]
 
 
+def merged_windows(parts: Parts, window: int) -> list[list[Row]]:
+    """Windows of ``window`` real records cut per partition (``window / partitions`` each,
+    as WindowClock cuts count windows) and merged across partitions."""
+    size = max(1, -(-window // max(1, len(parts))))
+    cut = [windows_by_real(rows, size) for _, rows in sorted(parts.items())]
+    return [list(chain.from_iterable(ws)) for ws in zip(*cut, strict=False)]
+
+
 def jumps(inputs: Parts, outputs: Parts, window: int, fields: Sequence[str]) -> tuple[float, float]:
-    """The largest jump of the input and of the output, windows of ``window`` real records
-    cut per partition (``window / partitions`` each) and merged across partitions."""
-
-    def merged(parts: Parts) -> list[list[Row]]:
-        size = max(1, -(-window // max(1, len(parts))))  # as WindowClock cuts count windows
-        cut = [windows_by_real(rows, size) for _, rows in sorted(parts.items())]
-        return [list(chain.from_iterable(ws)) for ws in zip(*cut, strict=False)]
-
-    return largest_jump(merged(inputs), fields), largest_jump(merged(outputs), fields)
+    """The largest jump of the input and of the output (windows as ``merged_windows``)."""
+    return (
+        largest_jump(merged_windows(inputs, window), fields),
+        largest_jump(merged_windows(outputs, window), fields),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.inject.smoothing import largest_jump, windows_by_real
+from app.inject.smoothing import largest_jump, window_jumps, windows_by_real
 from tests.conftest import make_records
 
 
@@ -31,3 +31,13 @@ def test_stationary_windows_barely_jump() -> None:
     rows = make_records(np.random.default_rng(2), 8_000)
     jump = largest_jump([rows[i : i + 2_000] for i in range(0, 8_000, 2_000)], ["x", "amount"])
     assert jump == pytest.approx(0.0, abs=0.05)
+
+
+def test_each_step_names_the_window_and_the_field_that_moved() -> None:
+    rng = np.random.default_rng(3)
+    a, b = make_records(rng, 4_000), make_records(rng, 2_000, shift=1.5)
+    steps = window_jumps([a[:2_000], a[2_000:], b], ["x", "category"])
+    assert [s.window for s in steps] == [1, 2]
+    assert steps[0].psi < 0.05
+    assert steps[1].field == "x" and steps[1].psi > 1.0
+    assert largest_jump([a[:2_000], a[2_000:], b], ["x", "category"]) == steps[1].psi
