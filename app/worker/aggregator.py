@@ -7,13 +7,18 @@ the partials it has not read yet are waiting behind that work, not missing. Part
 windows already decided are dropped and counted as late. Partials are idempotent by their
 source (partition, offset) in the window-profiles topic, so a redelivery after a consumer
 rebalance counts once.
+
+The aggregator itself is a value in memory; the agent that feeds it keeps its partials and
+decisions in Redis too (``app.repository.aggregates``), and a worker that takes over the
+window-profiles topic starts with :meth:`restore` from there; one that loses it
+:meth:`forget`s its pending windows.
 """
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -95,13 +100,54 @@ class WindowAggregator:
         return []
 
     def expire(self) -> list[WindowProfile]:
+        """Windows whose grace ran out, and restored ones that are complete."""
         now = self.clock()
-        due = [k for k, p in self._pending.items() if now - p.first_seen >= self.grace]
+        due = [
+            k
+            for k, p in self._pending.items()
+            if now - p.first_seen >= self.grace or len(p.closed) >= self.partitions
+        ]
         return [self._decide(k) for k in sorted(due, key=lambda k: k[1])]
+
+    def restore(
+        self,
+        feed: str,
+        decided: Iterable[int],
+        partials: Iterable[tuple[WindowProfile, bool, tuple[int, int]]],
+    ) -> None:
+        """Continue from a stored state: windows already decided, then the partials of the
+        pending ones (complete windows come out of the next :meth:`expire`)."""
+        for window_id in sorted(decided):
+            self._remember((feed, window_id))
+        for partial, closed, source in partials:
+            key = (partial.feed, partial.window_id)
+            if key in self._decided:
+                continue
+            pending = self._pending.get(key)
+            if pending is not None and source in pending.sources:
+                continue
+            if pending is None:
+                pending = self._pending[key] = _Pending(partial, first_seen=self.clock())
+            else:
+                pending.profile = pending.profile.merge(partial)
+            pending.sources.add(source)
+            if closed:
+                pending.closed |= partial.partitions
+
+    def pending(self) -> list[WindowProfile]:
+        """The windows not decided yet, as merged so far (in window order)."""
+        return [p.profile for _, p in sorted(self._pending.items(), key=lambda kv: kv[0][1])]
+
+    def forget(self) -> None:
+        """Drop the pending windows (another worker owns the window-profiles topic now)."""
+        self._pending.clear()
 
     def _decide(self, key: tuple[str, int]) -> WindowProfile:
         pending = self._pending.pop(key)
+        self._remember(key)
+        return pending.profile
+
+    def _remember(self, key: tuple[str, int]) -> None:
         self._decided[key] = None
         while len(self._decided) > REMEMBERED:
             self._decided.popitem(last=False)
-        return pending.profile

@@ -1,8 +1,9 @@
 """The faust app of one worker: the ingest service, the aggregator agent and the REST API.
 
 ``ingest`` (a service running a confluent-kafka batch loop in a thread) forwards and profiles
-the input; ``aggregate`` (a faust agent on the window-profiles topic) merges partial windows,
-compares them with the baseline, emits drift events and each window's verdict (injection).
+the input; ``aggregate`` (a faust agent on the window-profiles topic) merges partial
+windows (state in Redis, ``app.worker.durable_aggregator``), compares them with the
+baseline, emits drift events and each window's verdict (injection).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from app.kafka.topics import (
 )
 from app.metrics import Metrics
 from app.profile.window import WindowProfile
+from app.repository.aggregates import AggregateStore
 from app.repository.baselines import BaselineRepository
 from app.repository.events import EventLog
 from app.repository.injection import InjectionStore
@@ -39,6 +41,7 @@ from app.repository.models import ModelRepository
 from app.settings import Settings
 from app.worker.aggregator import ListeningClock, WindowAggregator
 from app.worker.baseline_ref import BaselineRef
+from app.worker.durable_aggregator import DurableAggregator
 from app.worker.ingest import Ingest
 from app.worker.judge import Judge
 from app.worker.options import WorkerOptions
@@ -108,7 +111,13 @@ def create_app(
     metrics.baseline_version.labels(options.feed).set(ref.baseline.version)
     ingest = Ingest(settings, options, ref, metrics, partitions)
     listening = ListeningClock()
-    aggregator = WindowAggregator(partitions, settings.window_grace_seconds, listening)
+    aggregator = DurableAggregator(
+        WindowAggregator(partitions, settings.window_grace_seconds, listening),
+        AggregateStore(repository.client),
+        options.feed,
+        options.input_topic,
+        settings.window_profiles_topic,
+    )
 
     datadir = settings.state_dir / options.feed
     datadir.mkdir(parents=True, exist_ok=True)
@@ -173,6 +182,15 @@ def create_app(
     key_prefix = f"{options.feed}:".encode()
     app.service(type("FeedIngestService", (IngestService,), {"ingest": ingest}))
 
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]  # mode types it loosely
+    async def on_assigned(_app: Any, *args: Any, signal: Any, **_: Any) -> None:
+        aggregator.assigned(args[0])  # the new assignment: every TP this worker now has
+
+    async def decide(window: WindowProfile) -> None:
+        with listening.busy():
+            await judge.decide(window)
+        aggregator.decided(window)
+
     @app.agent(profiles)
     async def aggregate(stream: Any) -> None:
         async for event in stream.events():
@@ -185,15 +203,13 @@ def create_app(
                 continue
             closed = _header(event.headers, STATE_HEADER) in ("closed", "idle")
             source = (event.message.partition, event.message.offset)
-            for window in aggregator.add(partial, closed, source):
-                with listening.busy():
-                    await judge.decide(window)
+            for window in aggregator.add(partial, event.value, closed, source):
+                await decide(window)
 
     @app.timer(1.0)  # type: ignore[untyped-decorator]
     async def expire_windows() -> None:
         for window in aggregator.expire():
-            with listening.busy():
-                await judge.decide(window)
+            await decide(window)
         await judge.collect_retrains()
 
     return app

@@ -87,3 +87,31 @@ def test_grace_does_not_count_time_spent_judging() -> None:
     now[0] = 17.0
     [late] = agg.expire()  # idle for the grace period: decided with what came
     assert late.records == 1
+
+
+def test_a_restored_aggregator_continues_where_the_last_one_stopped() -> None:
+    agg = WindowAggregator(partitions=3, grace_seconds=60, clock=lambda: 0.0)
+    stored = [(_partial(7, 0, 10), True, (0, 1)), (_partial(7, 1, 20), True, (0, 2))]
+    agg.restore("feed", decided=[5, 6], partials=stored)
+    assert agg.add(_partial(6, 2, 9), closed=True, source=(0, 3)) == []  # decided before
+    assert agg.late == 1
+    assert agg.add(_partial(7, 1, 20), closed=True, source=(0, 2)) == []  # stored already
+    assert agg.duplicates == 1
+    [window] = agg.add(_partial(7, 2, 5), closed=True, source=(0, 4))
+    assert window.records == 35 and window.partitions == frozenset({0, 1, 2})
+
+
+def test_a_restored_complete_window_comes_out_at_once() -> None:
+    agg = WindowAggregator(partitions=2, grace_seconds=60, clock=lambda: 0.0)
+    agg.restore("feed", [], [(_partial(2, 0, 4), True, (0, 8)), (_partial(2, 1, 4), True, (0, 9))])
+    [window] = agg.expire()
+    assert window.window_id == 2 and window.records == 8
+
+
+def test_forget_drops_pending_windows_but_not_decisions() -> None:
+    agg = WindowAggregator(partitions=2, grace_seconds=60, clock=lambda: 0.0)
+    agg.restore("feed", [1], [])
+    assert agg.add(_partial(3, 0, 4), closed=True) == []
+    agg.forget()
+    assert agg.expire() == []
+    assert agg.add(_partial(1, 0, 4), closed=True) == [] and agg.late == 1
