@@ -29,6 +29,7 @@ class Verdict:
     target: bytes = b""  # the serialized WindowProfile to drift toward (when rate > 0)
     previous: bytes = b""  # the window before it: where the synthetic records start from
     topic: str = ""  # the input topic: window ids of a feed re-attached elsewhere collide
+    records: int = 0  # the real records the window was decided on
 
     def value(self) -> bytes:
         """Both profiles in one value: a 4-byte length of ``target``, then the two."""
@@ -44,6 +45,7 @@ class Verdict:
             "event": self.event_id,
             "severity": self.severity,
             "topic": self.topic,
+            "records": str(self.records),
         }
         return [(PREFIX + k, v.encode()) for k, v in fields.items()]
 
@@ -71,6 +73,7 @@ class Verdict:
                 target,
                 previous,
                 got.get("topic", ""),
+                int(got.get("records", "0")),
             )
         except (KeyError, ValueError) as exc:
             raise DecodeError(f"malformed verdict: {exc}") from exc

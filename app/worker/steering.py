@@ -99,6 +99,7 @@ class Steering:
             target=window.serialize() if inject else b"",
             previous=self.previous if inject else b"",
             topic=self.topic,
+            records=window.records,
         )
         self.metrics.injection_rate.labels(self.feed).set(verdict.rate)
         self.metrics.injection_alpha.labels(self.feed).set(verdict.alpha if inject else 0.0)

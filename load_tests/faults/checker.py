@@ -7,6 +7,10 @@ marked ``driftmend-synthetic``, and counts per input partition:
 - ``lost``: input records that never reached the output;
 - ``duplicated``: output copies beyond the first of a record;
 - ``reordered``: first copies that came after a later record of the same partition.
+
+Per window (:func:`compare_windows`, from the feed's verdicts): windows decided, decided
+more than once, counted with more records than the window holds (records profiled twice)
+and with fewer (decided when the grace ran out before every partition's part arrived).
 """
 
 from __future__ import annotations
@@ -47,6 +51,37 @@ class Report:
             lines.append(f"{p.partition:>9} " + " ".join(f"{getattr(p, c):>10}" for c in cols))
         lines.append("    total " + " ".join(f"{self.total(c):>10}" for c in cols))
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class WindowReport:
+    decided: int = 0
+    twice: int = 0  # windows with more than one verdict
+    over: int = 0  # decided on more records than the window holds
+    short: int = 0  # decided on fewer (the grace ran out first)
+
+    def line(self) -> str:
+        return (
+            f"windows: {self.decided} decided, {self.twice} decided twice, {self.over} with "
+            f"records counted twice, {self.short} decided short (grace ran out)"
+        )
+
+
+def compare_windows(
+    decided: Iterable[tuple[int, int]], ends: dict[int, int], per_partition: int
+) -> WindowReport:
+    """``decided``: (window id, records) of every verdict; ``ends``: records per input
+    partition (offsets from 0); count windows of ``per_partition`` offsets each."""
+    records: dict[int, list[int]] = defaultdict(list)
+    for window, n in decided:
+        records[window].append(n)
+    over = short = 0
+    for window, counts in records.items():
+        lo = window * per_partition
+        expected = sum(max(0, min(per_partition, end - lo)) for end in ends.values())
+        over += counts[0] > expected
+        short += counts[0] < expected
+    return WindowReport(len(records), sum(len(c) > 1 for c in records.values()), over, short)
 
 
 def sequence_key(partition: int, seq: int) -> bytes:

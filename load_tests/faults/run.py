@@ -31,9 +31,19 @@ import redis
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 
 from app.baseline import build_baseline
+from app.kafka.readback import read_verdicts
 from app.repository import BaselineRepository
+from app.settings import Settings
+from app.worker.windows import WindowClock
 from load_tests.data import mixed_records
-from load_tests.faults.checker import Report, compare, read_topic, sequence_key
+from load_tests.faults.checker import (
+    Report,
+    WindowReport,
+    compare,
+    compare_windows,
+    read_topic,
+    sequence_key,
+)
 from tests.integration.harness import (
     ROOT,
     WorkerProcess,
@@ -252,11 +262,12 @@ class Outcome:
     restarts: int
     kills: int
     exactly_once: bool
+    windows: WindowReport = field(default_factory=WindowReport)
 
     def ok(self) -> bool:
         bad = self.report.total("lost") + self.report.total("reordered")
         if self.exactly_once:
-            bad += self.report.total("duplicated")
+            bad += self.report.total("duplicated") + self.windows.twice + self.windows.over
         return bad == 0
 
 
@@ -281,6 +292,7 @@ def run_scenario(
     }
     print(f"{name}: {records:,} records on {partitions} partitions at {rate:,.0f}/s")
     started = time.monotonic()
+    started_ms = int(time.time() * 1000)
     with tempfile.TemporaryDirectory() as tmp:
         workers = Workers(feed, topic, window, Path(tmp), env)
         workers.add()
@@ -300,8 +312,26 @@ def run_scenario(
         finally:
             workers.stop()
     report = compare(source.sent, read_topic(bootstrap(), f"{topic}.healed"))
+    windows = _windows(feed, topic, partitions, window, started_ms)
     seconds = time.monotonic() - started
-    return Outcome(name, report, seconds, workers.restarts, workers.kills, exactly_once)
+    return Outcome(name, report, seconds, workers.restarts, workers.kills, exactly_once, windows)
+
+
+def _windows(feed: str, topic: str, partitions: int, window: int, since_ms: int) -> WindowReport:
+    """The feed's verdicts against the input's records per partition (count windows)."""
+    settings = Settings(kafka_bootstrap_servers=bootstrap())
+    verdicts = [v for v in read_verdicts(settings, feed, since_ms) if v.topic == topic]
+    consumer = Consumer({"bootstrap.servers": bootstrap(), "group.id": unique("ends")})
+    try:
+        ends = {
+            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+            for p in range(partitions)
+        }
+    finally:
+        consumer.close()
+    per_partition = WindowClock(partitions, window_records=window).per_partition
+    assert per_partition is not None
+    return compare_windows(((v.window_id, v.records) for v in verdicts), ends, per_partition)
 
 
 def _all_out(feed: str, topic: str, partitions: int) -> bool:
@@ -359,6 +389,7 @@ def main() -> None:
             f"{o.restarts} unplanned restarts"
         )
         print(o.report.table())
+        print(o.windows.line())
     sys.exit(0 if all(o.ok() for o in outcomes) else 1)
 
 

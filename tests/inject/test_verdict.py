@@ -21,6 +21,7 @@ from app.inject.verdict import Verdict
     st.binary(max_size=64),
     st.binary(max_size=64),
     st.text(max_size=40),
+    st.integers(0, 10**9),
 )
 def test_round_trip(
     feed: str,
@@ -33,8 +34,9 @@ def test_round_trip(
     target: bytes,
     previous: bytes,
     topic: str,
+    records: int,
 ) -> None:
-    verdict = Verdict(feed, wid, version, rate, alpha, event, sev, target, previous, topic)
+    verdict = Verdict(feed, wid, version, rate, alpha, event, sev, target, previous, topic, records)
     assert Verdict.from_message(verdict.headers(), verdict.value()) == verdict
 
 

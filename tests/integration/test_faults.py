@@ -1,5 +1,6 @@
 """The short fault run of ``make test``: a worker is SIGKILLed and restarted while records
-stream in; with exactly-once output nothing is lost, duplicated or reordered.
+stream in; with exactly-once output nothing is lost, duplicated or reordered, and no window
+is decided twice or counts a record twice.
 
 The full suite (1,000,000 records; broker restart, rebalances, a Redis outage) is
 ``python -m load_tests.faults.run``.
@@ -23,8 +24,12 @@ def test_sigkilled_worker_loses_and_duplicates_nothing() -> None:
         max_seconds=240,
     )
     print(outcome.report.table())
+    print(outcome.windows.line())
     assert outcome.kills >= 2
     assert outcome.report.total("sent") == RECORDS
     assert outcome.report.total("lost") == 0
     assert outcome.report.total("duplicated") == 0
     assert outcome.report.total("reordered") == 0
+    assert outcome.windows.decided >= RECORDS // 6_000
+    assert outcome.windows.twice == 0
+    assert outcome.windows.over == 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from load_tests.faults.checker import SYNTHETIC, Seen, compare, sequence_key
+from load_tests.faults.checker import SYNTHETIC, Seen, compare, compare_windows, sequence_key
 
 
 def _out(*items: tuple[int, int]) -> list[Seen]:
@@ -30,3 +30,13 @@ def test_synthetic_records_are_counted_apart() -> None:
     (r,) = compare(sent, out).partitions
     assert (r.received, r.synthetic, r.lost) == (2, 1, 0)
     assert "total" in compare(sent, out).table()
+
+
+def test_windows_decided_twice_over_or_short_are_counted() -> None:
+    ends = {0: 25, 1: 20}  # 10 offsets per partition and window: 20, 20, 5 records
+    decided = [(0, 20), (1, 20), (1, 20), (2, 5)]
+    report = compare_windows(decided, ends, 10)
+    assert (report.decided, report.twice, report.over, report.short) == (3, 1, 0, 0)
+    report = compare_windows([(0, 30), (1, 12), (2, 5)], ends, 10)
+    assert (report.twice, report.over, report.short) == (0, 1, 1)
+    assert "decided twice" in report.line()
