@@ -1,9 +1,10 @@
 """Peak memory of a worker (every process of it: ingest, profiler, analysis, synthesis,
 retraining) on wide records and under a load spike.
 
-    python -m load_tests.memory [--records 300000] [--wide-records 20000] [--runs steady,spike,wide]
+    python -m load_tests.memory [--records 300000] [--wide-records 20000]
+        [--runs steady,spike,wide] [--windows 10000[,100000...]]
 
-Runs, each on a topic of its own, with 10,000-record windows:
+Runs, each on a topic of its own, once per window length (records; 10,000 by default):
 - steady: records at 10,000/s;
 - spike: the same number of records already waiting in the topic, consumed as fast as the
   worker goes (about 10x the steady rate here);
@@ -81,7 +82,9 @@ def _child_name(pid: int) -> str:
     return comm or f"pid {pid}"
 
 
-def run(name: str, rows: list[dict[str, Any]], records: int, rate: float | None) -> None:
+def run(
+    name: str, rows: list[dict[str, Any]], records: int, rate: float | None, window: int
+) -> None:
     feed, topic = unique(f"mem-{name}"), unique(f"mem-{name}-in")
     BaselineRepository(redis.Redis.from_url(redis_url())).save(
         build_baseline(feed, rows[:5_000], "memory")
@@ -93,7 +96,7 @@ def run(name: str, rows: list[dict[str, Any]], records: int, rate: float | None)
     with tempfile.TemporaryDirectory() as tmp:
         if rate is None:  # a backlog: everything waits in the topic before the worker starts
             source.start(values).join()
-        worker = WorkerProcess(feed, topic, ["--window-records", "10000"], env=env)
+        worker = WorkerProcess(feed, topic, ["--window-records", str(window)], env=env)
         worker.start(Path(tmp))
         try:
             if rate is not None:
@@ -109,7 +112,8 @@ def run(name: str, rows: list[dict[str, Any]], records: int, rate: float | None)
     fields = len(rows[0])
     parts = ", ".join(f"{k} {v:,.0f}" for k, v in sorted(peaks.items()))
     print(
-        f"{name:>7}: {records:,} records of {fields} fields, {records / seconds:,.0f} records/s; "
+        f"{name:>7}: {records:,} records of {fields} fields, windows of {window:,}, "
+        f"{records / seconds:,.0f} records/s; "
         f"peak RSS MiB: {parts}; total {sum(peaks.values()):,.0f}"
     )
 
@@ -119,15 +123,17 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=300_000)
     parser.add_argument("--wide-records", type=int, default=20_000)
     parser.add_argument("--runs", default="steady,spike,wide")
+    parser.add_argument("--windows", default="10000", help="window lengths, comma-separated")
     args = parser.parse_args()
     runs = args.runs.split(",")
     rows = mixed_records(20_000, seed=5)
-    if "steady" in runs:
-        run("steady", rows, args.records, rate=10_000)
-    if "spike" in runs:
-        run("spike", rows, args.records, rate=None)
-    if "wide" in runs:
-        run("wide", wide_records(5_000), args.wide_records, rate=None)  # 5,000 rows, cycled
+    for window in (int(w) for w in args.windows.split(",")):
+        if "steady" in runs:
+            run("steady", rows, args.records, 10_000, window)
+        if "spike" in runs:
+            run("spike", rows, args.records, None, window)
+        if "wide" in runs:
+            run("wide", wide_records(5_000), args.wide_records, None, window)  # rows cycled
 
 
 if __name__ == "__main__":
