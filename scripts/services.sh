@@ -6,6 +6,7 @@
 #   scripts/services.sh status   one line per service
 #   scripts/services.sh env      `export KAFKA_BOOTSTRAP_SERVERS=...` and `export REDIS_URL=...`
 #   scripts/services.sh clean    down, then delete Kafka's data and Redis' state (jars are kept)
+#   scripts/services.sh jars     fetch Kafka's jars (and Java) only; prints the folder that holds them
 #
 # With KAFKA_BOOTSTRAP_SERVERS / REDIS_URL set, that service is only waited for, never started
 # or stopped. Kafka's jars come from Maven Central through infra/kafka/pom.xml; Redis from
@@ -369,6 +370,8 @@ cmd_status() {
 
 cmd_tools() { lock; need_promtool; }
 
+cmd_jars() { lock; need_java; kafka_jars; echo "$KDIR/libs"; }
+
 cmd_env() {
   printf 'export KAFKA_BOOTSTRAP_SERVERS=%q\n' "${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$KAFKA_PORT}"
   printf 'export REDIS_URL=%q\n' "${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}"
@@ -386,6 +389,7 @@ case "${1:-}" in
   status) cmd_status ;;
   env) cmd_env ;;
   tools) cmd_tools ;;
+  jars) cmd_jars ;;
   stop) cmd_stop "${2:-}" ;;
   clean) cmd_clean ;;
   *) echo "usage: $0 up|down|status|env|clean|tools|stop kafka|redis" >&2; exit 2 ;;

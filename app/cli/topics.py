@@ -7,6 +7,7 @@ import typer
 from confluent_kafka.admin import AdminClient
 
 from app.cli import common
+from app.kafka.connect import check_connection
 from app.kafka.topics import ensure_topics, load_topic_specs, raise_message_limits
 
 cli = typer.Typer(rich_markup_mode=None, no_args_is_help=True, help="Kafka topics driftmend uses.")
@@ -19,6 +20,7 @@ def apply(
     """Create the topics defined in topics/ that do not exist yet."""
     cfg = common.settings()
     specs = load_topic_specs(cfg.topics_dir)
+    check_connection(cfg)
     admin = AdminClient(cfg.kafka_config())
     created = ensure_topics(admin, specs)
     raise_message_limits(admin, specs)

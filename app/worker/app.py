@@ -22,6 +22,7 @@ from app.api.views import register as register_api
 from app.errors import ConfigError, IngestRestartError, SketchError
 from app.heal.publish import BaselinePublisher
 from app.inject.policy import InjectionPolicy
+from app.kafka.connect import check_connection
 from app.kafka.faust_auth import faust_credentials
 from app.kafka.topics import (
     LARGE_MESSAGE_BYTES,
@@ -97,9 +98,20 @@ class IngestService(mode.Service):
         await asyncio.get_running_loop().run_in_executor(None, self._thread.join, 60)
 
 
+class ChildrenService(mode.Service):
+    """Stops the judge's child processes when the worker stops (else the interpreter waits
+    for them at exit: they ignore SIGTERM, so the worker decides when they end)."""
+
+    judge: Judge
+
+    async def on_stop(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.judge.close)
+
+
 def create_app(
     settings: Settings, options: WorkerOptions, repository: BaselineRepository, metrics: Metrics
 ) -> faust.App:
+    check_connection(settings)
     admin = AdminClient(settings.kafka_config())
     specs = load_topic_specs(settings.topics_dir)
     ensure_topics(admin, specs)
@@ -181,6 +193,7 @@ def create_app(
         )
     key_prefix = f"{options.feed}:".encode()
     app.service(type("FeedIngestService", (IngestService,), {"ingest": ingest}))
+    app.service(type("JudgeChildrenService", (ChildrenService,), {"judge": judge}))
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]  # mode types it loosely
     async def on_assigned(_app: Any, *args: Any, signal: Any, **_: Any) -> None:

@@ -53,6 +53,12 @@ class Judge:
         self._unsent: list[Outcome] = []
         self.event_log = event_log
 
+    def close(self) -> None:
+        """Stop the analysis and retrain processes (they ignore signals: the worker decides)."""
+        self.analysis.close()
+        if self.retrain is not None:
+            self.retrain.close()
+
     def refresh_baseline(self) -> None:
         try:
             version = self.repository.current_version(self.options.feed)

@@ -8,7 +8,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
@@ -38,8 +38,15 @@ def call(port: int, path: str, method: str = "GET", body: Any = None) -> tuple[i
         return exc.code, json.loads(exc.read())
 
 
+class Api(NamedTuple):
+    port: int  # the REST API's
+    feed: str
+    metrics_port: int
+    records: list[dict[str, Any]]  # the baseline's (and the model's training) records
+
+
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]]:
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     feed, topic = unique("api-feed"), unique("api-input")
     client = redis.Redis.from_url(redis_url())
     records = make_records(np.random.default_rng(4), 3_000)
@@ -54,13 +61,13 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]]:
         deadline = time.monotonic() + 60
         while not ready(worker.web_port) and time.monotonic() < deadline:
             time.sleep(0.5)
-        yield worker.web_port, feed
+        yield Api(worker.web_port, feed, worker.port, records)
     finally:
         worker.stop()
 
 
-def test_health_ready_and_feeds(api: tuple[int, str]) -> None:
-    port, feed = api
+def test_health_ready_and_feeds(api: Api) -> None:
+    port, feed = api.port, api.feed
     assert call(port, "/health") == (200, {"status": "ok"})
     status, body = call(port, "/ready")
     assert status == 200 and body["ready"] is True
@@ -68,8 +75,8 @@ def test_health_ready_and_feeds(api: tuple[int, str]) -> None:
     assert status == 200 and {"feed": feed, "current_version": 1} in feeds
 
 
-def test_baselines_and_versions(api: tuple[int, str]) -> None:
-    port, feed = api
+def test_baselines_and_versions(api: Api) -> None:
+    port, feed = api.port, api.feed
     assert call(port, f"/api/feeds/{feed}/baselines") == (
         200,
         {"feed": feed, "current_version": 1, "versions": [1]},
@@ -81,8 +88,8 @@ def test_baselines_and_versions(api: tuple[int, str]) -> None:
     assert call(port, "/api/feeds/no-such-feed/baselines")[0] == 404
 
 
-def test_tolerances_get_and_update(api: tuple[int, str]) -> None:
-    port, feed = api
+def test_tolerances_get_and_update(api: Api) -> None:
+    port, feed = api.port, api.feed
     status, body = call(port, f"/api/feeds/{feed}/tolerances")
     assert status == 200 and "null_rate" in body["defaults"]
     new = {"fields": {"amount": {"null_rate": {"low": 0.02, "medium": 0.1, "high": 0.3}}}}
@@ -98,8 +105,8 @@ def test_tolerances_get_and_update(api: tuple[int, str]) -> None:
     assert status == 400 and "ghost" in body["error"]
 
 
-def test_recent_events_and_lineage(api: tuple[int, str]) -> None:
-    port, feed = api
+def test_recent_events_and_lineage(api: Api) -> None:
+    port, feed = api.port, api.feed
     status, events = call(port, f"/api/feeds/{feed}/events?limit=5")
     assert status == 200 and events[0]["event_id"] == "e1"
     assert call(port, f"/api/feeds/{feed}/events?limit=0")[0] == 400
@@ -107,8 +114,8 @@ def test_recent_events_and_lineage(api: tuple[int, str]) -> None:
     assert status == 200 and {"nodes", "edges"} <= set(graph)
 
 
-def test_synthetic_preview_is_schema_conformant(api: tuple[int, str]) -> None:
-    port, feed = api
+def test_synthetic_preview_is_schema_conformant(api: Api) -> None:
+    port, feed = api.port, api.feed
     status, body = call(port, f"/api/feeds/{feed}/synthetic?n=25")
     assert status == 200, body
     assert len(body["records"]) == 25
@@ -117,9 +124,9 @@ def test_synthetic_preview_is_schema_conformant(api: tuple[int, str]) -> None:
     assert call(port, f"/api/feeds/{feed}/synthetic?n=5000")[0] == 400
 
 
-def test_openapi_contract(api: tuple[int, str]) -> None:
+def test_openapi_contract(api: Api) -> None:
     """Every operation, with generated inputs, answers as its description says."""
-    port, feed = api
+    port, feed = api.port, api.feed
     schema = schemathesis.openapi.from_url(f"http://127.0.0.1:{port}/openapi.json")
     failures = []
     for result in schema.get_all_operations():
@@ -140,3 +147,28 @@ def test_openapi_contract(api: tuple[int, str]) -> None:
         except Exception as exc:  # collect every operation's failure, then report
             failures.append(f"{operation.label}: {exc}")
     assert not failures, "\n".join(failures)
+
+
+def test_no_endpoint_shows_record_contents(api: Api) -> None:
+    """Statistics only: no identifier of a real record appears in any answer of the REST API
+    or the metrics, and the synthetic preview copies none."""
+    port, feed = api.port, api.feed
+    ids = {r["id"] for r in api.records}
+    answers = [
+        call(port, path)[1]
+        for path in (
+            "/api/feeds",
+            f"/api/feeds/{feed}/baselines",
+            f"/api/feeds/{feed}/baselines/1",
+            f"/api/feeds/{feed}/tolerances",
+            f"/api/feeds/{feed}/events?limit=50",
+            f"/api/feeds/{feed}/lineage",
+            f"/api/feeds/{feed}/synthetic?n=200",
+        )
+    ]
+    with urllib.request.urlopen(f"http://127.0.0.1:{api.metrics_port}/metrics", timeout=30) as r:
+        metrics = r.read().decode()
+    text = json.dumps(answers) + metrics
+    assert "ID-" in json.dumps(answers[-1])  # the preview has ids of the same pattern...
+    assert not {i for i in ids if i in text}  # ...but none of the real ones, nor does any other
+    assert ids.isdisjoint(r["id"] for r in answers[-1]["records"])

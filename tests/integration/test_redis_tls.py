@@ -4,7 +4,6 @@ settings, and a wrong password or a missing CA is one clear error."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,30 +18,17 @@ from app.errors import ConfigError, RepositoryError
 from app.repository import BaselineRepository, connect_redis
 from app.settings import Settings
 from tests.conftest import make_records
+from tests.integration.certs import certificates, need
 from tests.integration.harness import free_port
 
 PASSWORD = "s3cret-for-tests"
 
 
-def _certificates(folder: Path) -> None:
-    """A test CA and a server certificate for 127.0.0.1 signed by it."""
-    (folder / "ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    for step in (
-        "req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=test-ca -keyout ca.key -out ca.crt",
-        "req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr",
-        "x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 "
-        "-extfile ext -out server.crt",
-    ):
-        subprocess.run(["openssl", *step.split()], cwd=folder, check=True, capture_output=True)
-
-
 @pytest.fixture(scope="module")
 def tls_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
-    for tool in ("redis-server", "openssl"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is needed (make up installs redis-server)", pytrace=False)
+    need("redis-server", "openssl")  # make up installs redis-server
     folder = tmp_path_factory.mktemp("redis-tls")
-    _certificates(folder)
+    certificates(folder)
     port = free_port()
     (folder / "redis.conf").write_text(
         f"port 0\ntls-port {port}\nbind 127.0.0.1\n"
