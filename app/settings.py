@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     inject_ramp_windows: int = Field(default=4, gt=0)  # alpha 0 -> 1 over this many windows
     inject_decay: float = Field(default=0.5, gt=0, lt=1)  # rate x decay per calm window
     inject_min_rate: float = Field(default=0.02, ge=0)  # below this, injection stops
+    inject_step_psi: float = Field(default=0.1, gt=0)  # a window-to-window step that resets alpha
     hold_output: bool = True  # hold a window's records until its verdict (<= one window)
     # a window without a verdict after this long goes out anyway (None: 3 x the grace period,
     # plus the window length for time windows)

@@ -39,6 +39,7 @@ class InjectionPolicy:
     ramp_windows: int = 4
     decay: float = 0.5
     min_rate: float = 0.02
+    step_psi: float = 0.1  # a window this far (PSI) from the one before is a new step
 
     @classmethod
     def from_settings(cls, settings: Settings) -> InjectionPolicy:
@@ -48,13 +49,21 @@ class InjectionPolicy:
             settings.inject_ramp_windows,
             settings.inject_decay,
             settings.inject_min_rate,
+            settings.inject_step_psi,
         )
 
     def next(
-        self, state: InjectionState, severity: str | None, score: float, event_id: str = ""
+        self,
+        state: InjectionState,
+        severity: str | None,
+        score: float,
+        event_id: str = "",
+        step: float = 0.0,
     ) -> InjectionState:
-        """The state for the window just decided (``severity`` None: no drift event)."""
-        step = 1.0 / self.ramp_windows
+        """The state for the window just decided (``severity`` None: no drift event;
+        ``step``: how far the window moved from the one before, see ``app.inject.step``)."""
+        ramp = 1.0 / self.ramp_windows
+        jumped = step >= self.step_psi
         if severity in ("medium", "high"):
             rate = (
                 self.max_rate if severity == "high" else min(score * self.smoothing, self.max_rate)
@@ -63,7 +72,7 @@ class InjectionPolicy:
                 return InjectionState(rate, 0.0, event_id, severity)
             return InjectionState(
                 max(rate, state.rate * self.decay),
-                min(1.0, state.alpha + step),
+                0.0 if jumped else min(1.0, state.alpha + ramp),
                 event_id or state.event_id,
                 severity,
             )
@@ -72,4 +81,4 @@ class InjectionPolicy:
         rate = state.rate * self.decay
         if rate < self.min_rate:
             return InjectionState()
-        return replace(state, rate=rate, alpha=min(1.0, state.alpha + step))
+        return replace(state, rate=rate, alpha=0.0 if jumped else min(1.0, state.alpha + ramp))

@@ -22,6 +22,9 @@ from app.worker.options import WorkerOptions
 from app.worker.retraining import Job, Outcome, RetrainClient
 from app.worker.steering import Steering
 
+# the kinds whose window-to-window step matters to readers (timestamps and IDs always move)
+STEPPED = ("continuous", "categorical")
+
 log = logging.getLogger("driftmend.worker")
 
 
@@ -79,7 +82,8 @@ class Judge:
         try:
             judged, event = await self._judge(window)
         finally:
-            await self.steering.after(window, version, event, judged)
+            stepped = [f.name for f in self.ref.baseline.schema.fields if f.kind in STEPPED]
+            await self.steering.after(window, version, event, judged, stepped)
         if event is not None and self.retrain is not None:
             self._unsent += self.retrain.submit(
                 Job(

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
 
 from app.errors import DriftmendError
 from app.inject.policy import InjectionPolicy, InjectionState
+from app.inject.step import window_step
 from app.inject.verdict import Verdict
 from app.metrics import Metrics
 from app.profile.window import WindowProfile
@@ -71,20 +72,33 @@ class Steering:
                 log.warning("baseline version %d has no model: no injection", version)
         return known
 
+    def _step(self, window: WindowProfile, fields: Sequence[str] | None) -> float:
+        """How far ``window`` moved from the last judged one (0 when unknown)."""
+        if not self.previous:
+            return 0.0
+        try:
+            return window_step(WindowProfile.deserialize(self.previous), window, fields)
+        except DriftmendError as exc:
+            log.warning("window step unknown: %s", exc)
+            return 0.0
+
     async def after(
         self,
         window: WindowProfile,
         baseline_version: int,
         event: dict[str, Any] | None,
         judged: bool = True,
+        stepped: Sequence[str] | None = None,
     ) -> Verdict:
-        """Advance the state with this window's outcome and publish its verdict."""
+        """Advance the state with this window's outcome and publish its verdict
+        (``stepped``: the fields whose step from the window before counts, default all)."""
         if judged:
             self.state = self.policy.next(
                 self.state,
                 None if event is None else str(event["severity"]),
                 0.0 if event is None else float(event["drift_score"]),
                 "" if event is None else str(event["event_id"]),
+                self._step(window, stepped) if self.state.active else 0.0,
             )
         state = self.state
         inject = self.enabled and state.active and self._model_ready(baseline_version)

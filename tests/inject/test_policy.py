@@ -63,3 +63,15 @@ def test_renewed_drift_keeps_the_transition_going() -> None:
     assert state.alpha == pytest.approx(0.5)
     assert state.rate == pytest.approx(0.25)  # max(score x smoothing = 0.1, decayed 0.25)
     assert state.event_id == "e2"
+
+
+def test_a_window_that_jumps_from_the_one_before_is_a_new_step() -> None:
+    state = InjectionState()
+    for _ in range(3):
+        state = POLICY.next(state, "medium", 0.9, "e1", step=0.02)
+    assert state.alpha == pytest.approx(0.5)
+    jumped = POLICY.next(state, "medium", 0.9, "e1", step=0.15)
+    assert jumped.alpha == 0.0 and jumped.rate == pytest.approx(state.rate)
+    calm = POLICY.next(jumped, None, 0.0, step=0.3)  # decaying, and a jump back
+    assert calm.alpha == 0.0 and calm.rate == pytest.approx(jumped.rate * 0.5)
+    assert POLICY.next(calm, None, 0.0, step=0.01).alpha == pytest.approx(0.25)
