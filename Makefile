@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WITH_ENV := eval "$$(scripts/services.sh env)" &&
 
-.PHONY: venv tools up down status test unit demo lint bench bench-detection bench-synth clean-state
+.PHONY: venv tools up down status test unit demo lint bench bench-detection bench-peers bench-synth clean-state
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "python3.11 (or python3) is needed" >&2; exit 1; }
@@ -52,16 +52,28 @@ lint: venv
 bench: venv up
 	$(WITH_ENV) $(BIN)/python -m load_tests.throughput
 
-# Evidently (the detection benchmark's comparison) needs pandas < 3: a side venv that reuses
-# the project venv's packages for the rest, like scripts/bench-venv.sh does for SDV
+# side_venv DIR,PACKAGES: a venv that reuses the project venv's packages (a .pth file) and
+# adds PACKAGES over them, like scripts/bench-venv.sh does for SDV
+define side_venv
+$(PYTHON) -m venv $(1); \
+	  site() { "$$1" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'; }; \
+	  site $(BIN)/python > "$$(site $(1)/bin/python)/zz_project_venv.pth"; \
+	  $(1)/bin/python -m pip install -q $(2)
+endef
+
+# Evidently (the detection benchmark's comparison) needs pandas < 3
 EVIDENTLY_VENV := .state/evidently-venv
 bench-detection: venv
 	@$(EVIDENTLY_VENV)/bin/python -c "import evidently" 2>/dev/null || { \
-	  $(PYTHON) -m venv $(EVIDENTLY_VENV); \
-	  site() { "$$1" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'; }; \
-	  site $(BIN)/python > "$$(site $(EVIDENTLY_VENV)/bin/python)/zz_project_venv.pth"; \
-	  $(EVIDENTLY_VENV)/bin/python -m pip install -q evidently 'pandas<3'; }
+	  $(call side_venv,$(EVIDENTLY_VENV),evidently 'pandas<3'); }
 	$(BIN)/python -m load_tests.detection --evidently $(EVIDENTLY_VENV)/bin/python
+
+# whylogs and Evidently side by side with driftmend on the same windows (same side-venv trick)
+PEERS_VENV := .state/peers-venv
+bench-peers: venv
+	@$(PEERS_VENV)/bin/python -c "import evidently, whylogs" 2>/dev/null || { \
+	  $(call side_venv,$(PEERS_VENV),evidently whylogs 'pandas<3'); }
+	$(BIN)/python -m load_tests.peers --peers $(PEERS_VENV)/bin/python
 
 bench-synth: venv
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'

@@ -12,6 +12,8 @@
      drift, no training;
   2. else a *challenger*: baseline and VAE from the weighted mixture of historical (the
      champion's training sample), current and injected records (``retrain_weight_*``);
+     on medium drift the VAE is *fine-tuned* (it starts from the champion's weights when
+     the column layout is unchanged), on high drift it is trained from scratch;
      published if it fits held-out current records significantly better and its model
      loses at most ``challenger_margin`` of quality (``app.heal.validate``);
   3. if only its model falls short, *repair* (``app.heal.repair``): the champion's VAE
@@ -59,7 +61,15 @@ MAX_TRAINING_ROWS = 50_000
 MAX_CANDIDATES = 16  # earlier versions judged for a revert, nearest first
 CURRENT_HOLDOUT = 0.3  # of the current records, for the fit test and model quality
 HISTORICAL_HOLDOUT = 0.2
-ACTIONS = ("profile_update", "retrain", "revert", "repair", "kept_champion", "cooldown")
+ACTIONS = (
+    "profile_update",
+    "retrain",
+    "fine_tune",
+    "revert",
+    "repair",
+    "kept_champion",
+    "cooldown",
+)
 
 __all__ = ["ACTIONS", "BaselinePublisher", "RetrainOutcome", "Retrainer"]
 
@@ -126,7 +136,14 @@ class Retrainer:
                 "to train on",
             )
         return self._challenge(
-            champion, fits, current_records, injected_records or [], window, event_id, rng
+            champion,
+            fits,
+            current_records,
+            injected_records or [],
+            window,
+            event_id,
+            rng,
+            fine_tune=severity == "medium",
         )
 
     # -- low: a weighted profile update ---------------------------------------------------
@@ -233,6 +250,7 @@ class Retrainer:
         window: WindowProfile,
         event_id: str,
         rng: np.random.Generator,
+        fine_tune: bool = False,
     ) -> RetrainOutcome:
         s = self.settings
         historical = self._sample(champion)
@@ -271,7 +289,9 @@ class Retrainer:
             floor = model_quality(champion_model, hist_hold, self.seed) - s.challenger_margin
         metrics["quality_floor"] = floor
         config = TrainConfig(budget_seconds=s.retrain_budget_seconds, threads=1)
-        model = train_synthesizer(challenger.schema, data, config, self.seed)
+        warm = champion_model.model if fine_tune and champion_model is not None else None
+        model = train_synthesizer(challenger.schema, data, config, self.seed, warm_start=warm)
+        how = "fine_tune" if model.info.get("warm_start") else "retrain"
         quality = model_quality(model, holdout, self.seed)
         metrics["challenger_quality"] = quality
         signature = _signature(
@@ -287,6 +307,8 @@ class Retrainer:
             "budget_seconds": s.retrain_budget_seconds,
             "seed": self.seed,
         }
+        if how == "fine_tune":
+            params["warm_start_from"] = champion.version
 
         def publish(baseline: Baseline, how: str, new_model: Synthesizer, why: str) -> int:
             return self.publisher.publish(
@@ -307,8 +329,8 @@ class Retrainer:
                 f"{fit.challenger:.3f} vs {fit.champion:.3f}) and its model quality "
                 f"{quality:.3f} is at least {floor:.3f}"
             )
-            version = publish(challenger, "retrain", model, reason)
-            return RetrainOutcome("retrain", version, reason, metrics)
+            version = publish(challenger, how, model, reason)
+            return RetrainOutcome(how, version, reason, metrics)
         ancestor_model = self._ancestor_model(champion, fits)
         if champion_model is not None and ancestor_model is not None:
             validation, test = split(holdout, 0.5, rng)

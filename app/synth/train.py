@@ -51,7 +51,10 @@ def train_synthesizer(
     config: TrainConfig | None = None,
     seed: int = 0,
     progress: bool = False,
+    warm_start: TabularVAE | None = None,
 ) -> Synthesizer:
+    """Train a synthesizer on ``records``; ``warm_start``: begin from that model's weights
+    when its layout (columns and heads) is the new one's (a fine-tune), else from scratch."""
     cfg = config or TrainConfig()
     if not records:
         raise ModelError("no records to train on")
@@ -74,6 +77,10 @@ def train_synthesizer(
         with torch.random.fork_rng(devices=[]):  # seeded initial weights, global state kept
             torch.manual_seed(seed)
             model = TabularVAE(arch).to(device)
+        warm = warm_start is not None and warm_start.arch == arch and cfg.dp_epsilon is None
+        if warm:
+            assert warm_start is not None
+            model.load_state_dict(warm_start.state_dict())
         privacy: dict[str, float] | None = None
         if cfg.dp_epsilon is not None:
             from app.synth.dp import fit_private
@@ -85,6 +92,7 @@ def train_synthesizer(
         calibration = calibrate(model, codecs, seed)
     info = {
         "seed": seed,
+        "warm_start": warm,
         "rows": len(rows),
         "epochs": epochs,
         "seconds": round(seconds, 3),

@@ -22,6 +22,7 @@ from app.repository import BaselineRepository
 from app.repository.lineage import LineageRepository
 from app.repository.models import ModelRepository
 from app.settings import load_settings
+from app.synth.synthesizer import Synthesizer
 from app.synth.train import TrainConfig, train_synthesizer
 from tests.conftest import make_records
 from tests.integration.harness import ROOT, bootstrap, read_all, redis_url, unique
@@ -98,6 +99,21 @@ def test_sudden_shift_retrains_and_publishes() -> None:
         (1, "create", True),
         (2, "retrain", True),
     ]
+
+
+def test_medium_drift_fine_tunes_the_champions_model() -> None:
+    f = Feed()
+    outcome = f.handle("medium", records(2, shift=2.0))
+    assert outcome.action == "fine_tune", outcome
+    assert outcome.new_version == f.current() == 2
+    edge = f.lineage.edges(f.feed)[-1]
+    assert (edge.parent, edge.transformation, edge.parameters["warm_start_from"]) == (
+        1,
+        "fine_tune",
+        1,
+    )
+    assert Synthesizer.load(f.models, f.feed, 2).info["warm_start"] is True
+    assert f.models.load_model(f.feed, 2) != f.models.load_model(f.feed, 1)  # trained on
 
 
 def test_recurring_drift_reverts_to_the_ancestor_without_training() -> None:
