@@ -4,23 +4,32 @@ Records of one window from several partitions share one profile builder (one set
 calls per batch, not one per partition). A window closes once every partition that fed it
 has moved on to a later window; its profile is then published as a partial for the
 aggregator, naming the partitions it covers. ADWIN runs per partition (in offset order), so
-its alarms do not depend on which worker owns which partition.
+its alarms do not depend on which worker owns which partition. With ``checkpoints``, each
+partition's ADWIN state is stored when one of its windows is published (at most every
+``CHECKPOINT_SECONDS``, and always when windows are drained), with the last offset it saw;
+the worker that reads the partition next (after a restart or a rebalance) continues from
+it and does not feed ADWIN the records it saw already.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from app.detectors.adwin import AdwinMonitor
+from app.errors import DriftmendError
 from app.profile.builder import ProfileBuilder
 from app.profile.sample import record_keys
 from app.profile.window import WindowProfile
 
 NO_TIME = 2**62
+CHECKPOINT_SECONDS = 5.0  # a later state is as good: records after its offset are fed again
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -35,6 +44,14 @@ class Batch:
     errors: int = 0
     lo_ms: int = NO_TIME
     hi_ms: int = 0
+
+
+class Checkpoints(Protocol):
+    """Where each partition's ADWIN state is kept (``app.repository.adwin``)."""
+
+    def load(self, partition: int) -> tuple[bytes, int] | None: ...
+
+    def save(self, partition: int, state: bytes, offset: int) -> None: ...
 
 
 @dataclass
@@ -52,15 +69,20 @@ class OpenWindows:
         new_builder: Callable[[], ProfileBuilder],
         new_adwin: Callable[[], AdwinMonitor],
         streamed: Callable[[str], bool],
+        checkpoints: Checkpoints | None = None,
     ) -> None:
         """``streamed(field)``: whether ADWIN watches the field (continuous fields)."""
         self.feed = feed
         self.new_builder = new_builder
         self.new_adwin = new_adwin
         self.streamed = streamed
+        self.checkpoints = checkpoints
         self._open: dict[int, _Open] = {}
         self._position: dict[int, int] = {}
         self._adwin: dict[int, AdwinMonitor] = {}
+        self._fed: dict[int, int] = {}  # per partition, the last offset ADWIN saw
+        self._seen: dict[int, int] = {}  # restored: offsets up to here were fed before
+        self._saved_at: dict[int, float] = {}
 
     def __len__(self) -> int:
         return len(self._open)
@@ -91,6 +113,11 @@ class OpenWindows:
             keys = None if keys is None else keys[order]
         numeric = window.builder.add(records, keys)
         in_order = window.builder.in_order
+        fresh = self._not_seen(batch, parts, records)
+        if fresh is not None:  # some records were fed to ADWIN before a restart: not again
+            records, parts, in_order = fresh
+        for p, last in _last_offsets(batch).items():
+            self._fed[p] = max(self._fed.get(p, -1), last)
         for name, values in numeric.items():
             if self.streamed(name):
                 for p, chunk in self._per_partition(name, values, records, parts, in_order):
@@ -123,11 +150,63 @@ class OpenWindows:
             out.append((p, chunk[np.isfinite(chunk)]))
         return out
 
+    def _not_seen(
+        self, batch: Batch, parts: np.ndarray, records: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], np.ndarray, bool] | None:
+        """The batch's records ADWIN has not seen (None: all of them), in partition order."""
+        for p in batch.partitions:
+            self._adwin_of(p)  # restores the partition's state on its first records
+        if not self._seen or len(batch.record_offsets) != len(batch.records):
+            return None
+        offsets = np.asarray(batch.record_offsets)
+        if len(batch.partitions) > 1:
+            offsets = offsets[np.argsort(np.asarray(batch.record_partitions), kind="stable")]
+        limit = np.asarray([self._seen.get(int(p), -1) for p in parts.tolist()])
+        keep = offsets > limit
+        for p, last in _last_offsets(batch).items():
+            if p in self._seen and last > self._seen[p]:
+                del self._seen[p]  # past what was fed before: the rest of it is new
+        if keep.all():
+            return None
+        index = np.flatnonzero(keep)
+        return [records[i] for i in index.tolist()], parts[index], False
+
     def _adwin_of(self, partition: int) -> AdwinMonitor:
         monitor = self._adwin.get(partition)
         if monitor is None:
-            monitor = self._adwin[partition] = self.new_adwin()
+            monitor = self._restore(partition) or self.new_adwin()
+            self._adwin[partition] = monitor
         return monitor
+
+    def _restore(self, partition: int) -> AdwinMonitor | None:
+        if self.checkpoints is None:
+            return None
+        try:
+            stored = self.checkpoints.load(partition)
+            if stored is None:
+                return None
+            monitor = AdwinMonitor.restore(stored[0])
+        except DriftmendError as exc:
+            log.warning("ADWIN of partition %d starts afresh: %s", partition, exc)
+            return None
+        self._seen[partition] = self._fed[partition] = stored[1]
+        return monitor
+
+    def _checkpoint(self, partitions: set[int], force: bool = False) -> None:
+        if self.checkpoints is None:
+            return
+        now = time.monotonic()
+        for p in sorted(partitions):
+            monitor, offset = self._adwin.get(p), self._fed.get(p)
+            if monitor is None or offset is None:
+                continue
+            if not force and now - self._saved_at.get(p, -CHECKPOINT_SECONDS) < CHECKPOINT_SECONDS:
+                continue
+            self._saved_at[p] = now
+            try:
+                self.checkpoints.save(p, monitor.state(), offset)
+            except DriftmendError as exc:
+                log.warning("ADWIN state of partition %d not stored: %s", p, exc)
 
     def closable(self) -> list[WindowProfile]:
         """Pop the windows every contributing partition has moved past."""
@@ -141,13 +220,18 @@ class OpenWindows:
     def drain(self, partitions: Sequence[int] | None = None) -> list[WindowProfile]:
         """Pop every open window (``partitions`` given: forget those partitions too)."""
         out = [self._pop(wid) for wid in sorted(self._open)]
+        self._checkpoint(set(self._adwin), force=True)
         for p in partitions or ():
             self._position.pop(p, None)
             self._adwin.pop(p, None)
+            self._fed.pop(p, None)
+            self._seen.pop(p, None)
+            self._saved_at.pop(p, None)
         return out
 
     def _pop(self, window_id: int) -> WindowProfile:
         w = self._open.pop(window_id)
+        self._checkpoint(w.partitions)
         return w.builder.snapshot(
             self.feed,
             window_id,
@@ -155,3 +239,11 @@ class OpenWindows:
             w.hi_ms,
             frozenset(w.partitions),
         )
+
+
+def _last_offsets(batch: Batch) -> dict[int, int]:
+    """The last offset of each partition's records in ``batch``."""
+    if not batch.record_offsets:
+        return {}
+    offsets, parts = np.asarray(batch.record_offsets), np.asarray(batch.record_partitions)
+    return {int(p): int(offsets[parts == p].max()) for p in np.unique(parts).tolist()}

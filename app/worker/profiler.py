@@ -30,8 +30,10 @@ from app.kafka.produce import produce_args, produce_blocking
 from app.kafka.topics import LARGE_MESSAGE_BYTES
 from app.profile.builder import ProfileBuilder
 from app.profile.window import WindowProfile
+from app.repository.adwin import AdwinCheckpoints
+from app.repository.baselines import connect_redis
 from app.settings import Settings
-from app.worker.open_windows import Batch, OpenWindows
+from app.worker.open_windows import Batch, Checkpoints, OpenWindows
 from app.worker.options import WorkerOptions
 from app.worker.windows import WindowClock
 
@@ -70,6 +72,7 @@ class Profiler:
         baseline: Baseline,
         producer: Producer,
         partitions: int,
+        checkpoints: Checkpoints | None = None,
     ) -> None:
         self.settings = settings
         self.options = options
@@ -81,6 +84,7 @@ class Profiler:
             lambda: ProfileBuilder(self.baseline.schema, self.baseline.edges),
             lambda: AdwinMonitor(settings.adwin_delta, settings.adwin_chunk),
             self._streamed,
+            checkpoints,
         )
 
     def _streamed(self, name: str) -> bool:
@@ -170,7 +174,14 @@ def _serve(
             "on_delivery": on_delivery,
         }
     )
-    profiler = Profiler(settings, options, Baseline.deserialize(baseline), producer, partitions)
+    try:
+        checkpoints = AdwinCheckpoints(connect_redis(settings), options.feed, options.input_topic)
+    except DriftmendError as exc:  # Redis away: ADWIN starts afresh, monitoring goes on
+        log.warning("ADWIN states not restored or kept: %s", exc)
+        checkpoints = None
+    profiler = Profiler(
+        settings, options, Baseline.deserialize(baseline), producer, partitions, checkpoints
+    )
     while True:
         try:
             kind, payload = conn.recv()

@@ -36,3 +36,26 @@ def test_partial_chunks_carry_over_between_batches() -> None:
     assert len(monitor._pending["x"]) == 50
     monitor.update("x", np.zeros(60))
     assert len(monitor._pending["x"]) == 10
+
+
+def test_a_restored_monitor_flags_the_change_where_an_uninterrupted_one_does() -> None:
+    rng = np.random.default_rng(42)
+    values = np.concatenate([rng.normal(0, 1, 50_000), rng.normal(0.5, 1, 20_000)])
+    first = AdwinMonitor(delta=1e-4, chunk=100)
+    for start in range(0, 30_050, 1_000):  # stops mid-chunk
+        first.update("x", values[start : min(start + 1_000, 30_050)])
+    restored = AdwinMonitor.restore(first.state())
+    alarms = []
+    for start in range(30_050, len(values), 1_000):
+        if restored.update("x", values[start : start + 1_000]):
+            alarms.append(start)
+    assert alarms[0] == 54_050  # the batch holding record 54,000+, as in the pinned test
+
+
+def test_a_malformed_state_is_a_sketch_error() -> None:
+    import pytest
+
+    from app.errors import SketchError
+
+    with pytest.raises(SketchError, match="ADWIN state"):
+        AdwinMonitor.restore(b'{"delta": 0.1}')

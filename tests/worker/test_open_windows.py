@@ -75,3 +75,47 @@ def test_adwin_alarms_do_not_depend_on_partition_ownership() -> None:
 
     one_worker, two_workers = alarms([{0, 1}]), alarms([{0}, {1}])
     assert one_worker == two_workers >= 1
+
+
+class _Memory:
+    """Checkpoints kept in a dict (the Redis store's interface)."""
+
+    def __init__(self) -> None:
+        self.saved: dict[int, tuple[bytes, int]] = {}
+
+    def load(self, partition: int) -> tuple[bytes, int] | None:
+        return self.saved.get(partition)
+
+    def save(self, partition: int, state: bytes, offset: int) -> None:
+        self.saved[partition] = (state, offset)
+
+
+def _offset_batch(window: int, values: list[float], first: int) -> Batch:
+    return Batch(
+        window,
+        [{"x": v} for v in values],
+        record_partitions=[0] * len(values),
+        record_offsets=list(range(first, first + len(values))),
+        partitions={0},
+    )
+
+
+def test_adwin_continues_after_a_restart_and_sees_no_record_twice() -> None:
+    import numpy as np
+
+    values = np.random.default_rng(9).normal(0, 1, 3_000).tolist()
+    store = _Memory()
+    before = OpenWindows("f", ProfileBuilder, AdwinMonitor, lambda name: True, store)
+    before.add(_offset_batch(0, values[:1_000], 0))
+    before.add(_offset_batch(1, values[1_000:1_500], 1_000))
+    assert [w.window_id for w in before.closable()] == [0]
+    assert store.saved[0][1] == 1_499  # the state as of the last offset it saw
+    # restarted: the input is read again from the committed offset (1,000, window 1's start)
+    after = OpenWindows("f", ProfileBuilder, AdwinMonitor, lambda name: True, store)
+    after.add(_offset_batch(1, values[1_000:2_000], 1_000))
+    uninterrupted = OpenWindows("f", ProfileBuilder, AdwinMonitor, lambda name: True)
+    uninterrupted.add(_offset_batch(0, values[:1_000], 0))
+    uninterrupted.add(_offset_batch(1, values[1_000:2_000], 1_000))
+    assert after._adwin[0].state() == uninterrupted._adwin[0].state()
+    [window] = after.drain()
+    assert window.records == 1_000  # the window itself is profiled whole again
