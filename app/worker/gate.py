@@ -67,7 +67,7 @@ class OutputGate:
         self.max_hold = max_hold_seconds
         self.now = now
         self._windows: dict[int, _Window] = {}
-        self._decided: OrderedDict[int, None] = OrderedDict()
+        self._decided: OrderedDict[int, Verdict] = OrderedDict()
         self._requests: dict[int, int] = {}  # synth request -> window
         self._last_window: dict[int, int] = {}  # partition -> window of its latest record
         self._released: dict[int, int] = {}  # partition -> next offset not yet released
@@ -81,6 +81,8 @@ class OutputGate:
         now = self.now()
         produce = self._produce
         sent = 0
+        # partitions with records waiting: nothing of theirs may overtake them, decided or not
+        blocked = {p for w in self._windows.values() for p, ms in w.msgs.items() if ms}
         for m in msgs:
             if m.error() is not None:
                 log.warning("consumer error: %s", m.error())
@@ -92,11 +94,12 @@ class OutputGate:
             self._last_window[p] = wid
             window = self._windows.get(wid)
             if window is None:
-                window = self._windows[wid] = _Window()
+                window = self._windows[wid] = _Window(verdict=self._decided.get(wid))
             window.count += 1
             window.last_add = now
-            if self.hold and wid not in self._decided:
+            if self.hold and (wid not in self._decided or p in blocked):
                 window.msgs.setdefault(p, []).append(m)
+                blocked.add(p)
             else:
                 window.msgs.setdefault(p, [])
                 produce(m, p)
@@ -121,7 +124,7 @@ class OutputGate:
             return  # another feed's, or this feed's on another input topic (window ids collide)
         if verdict.window_id in self._decided:
             return
-        self._decided[verdict.window_id] = None
+        self._decided[verdict.window_id] = verdict
         while len(self._decided) > REMEMBERED:
             self._decided.popitem(last=False)
         window = self._windows.get(verdict.window_id)

@@ -209,3 +209,23 @@ def test_without_hold_records_go_out_at_once_and_samples_follow() -> None:
     g.on_results([Result(1, [b"a", b"b", b"c"])])
     g.pump()
     assert out.values()[10:] == [b"a", b"b", b"c"]
+
+
+def test_records_of_a_decided_window_never_overtake_held_ones() -> None:
+    """Found by the rebalance fault run: a window decided while older records of the same
+    partition still waited (for their verdict, or for synthetic records) let later records
+    out first."""
+    synth = FakeSynth()
+    g, out, _ = gate(synth=synth)
+    g.forward(batch(0, range(0, 5)))  # window 0, waiting for its verdict
+    g.on_verdict(Verdict(FEED, 0, 1, rate=0.4))  # decided: two synthetic records asked
+    g.forward(batch(0, range(5, 7)))  # more of window 0 while they are being made
+    g.on_verdict(Verdict(FEED, 1, 1))  # window 1 decided too (its grace ran out)
+    g.forward(batch(0, range(10, 13)))  # window 1's records: they wait behind window 0
+    assert not g.pump() and out.sent == [] and g.held() == 10
+    g.on_results([Result(1, [b"s1", b"s2"])])
+    assert g.pump()
+    real = [v for v in out.values() if v not in (b"s1", b"s2")]
+    assert real == [f"0:{o}".encode() for o in [*range(0, 7), *range(10, 13)]]
+    g.forward(batch(0, range(13, 15)))  # nothing held any more: straight out
+    assert out.values()[-2:] == [b"0:13", b"0:14"] and g.held() == 0
