@@ -50,6 +50,7 @@ class Steering:
         self.enabled = enabled
         self.state = InjectionState()
         self.previous = b""  # the last judged window's profile (what the output last showed)
+        self._last: WindowProfile | None = None  # the same, as a value (after a restart: None)
         self.store = store
         self._has_model: dict[int, bool] = {}
         if store is not None:  # a restart continues the transition where it was
@@ -74,10 +75,11 @@ class Steering:
 
     def _step(self, window: WindowProfile, fields: Sequence[str] | None) -> float:
         """How far ``window`` moved from the last judged one (0 when unknown)."""
-        if not self.previous:
+        if self._last is None and not self.previous:
             return 0.0
         try:
-            return window_step(WindowProfile.deserialize(self.previous), window, fields)
+            before = self._last or WindowProfile.deserialize(self.previous)  # restored state
+            return window_step(before, window, fields)
         except DriftmendError as exc:
             log.warning("window step unknown: %s", exc)
             return 0.0
@@ -125,6 +127,7 @@ class Steering:
             self.metrics.alerts.labels(self.feed).inc()
         if judged:
             self.previous = window.serialize()
+            self._last = window
             if self.store is not None:
                 try:
                     self.store.save(self.feed, self.state, self.previous, self.topic)
