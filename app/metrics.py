@@ -125,6 +125,12 @@ class Metrics:
             ["feed", "action"],
             registry=r,
         )
+        self.retrain_running = Gauge(
+            "driftmend_retrain_running",
+            "1 while the retrain agent works on a drift event (off the hot path), else 0",
+            ["feed"],
+            registry=r,
+        )
 
     def serve(self, port: int, addr: str = "0.0.0.0") -> None:
         start_http_server(port, addr=addr, registry=self.registry)

@@ -95,6 +95,7 @@ class Judge:
                     self.steering.state.alpha,
                 )
             )
+            self.metrics.retrain_running.labels(self.options.feed).set(int(self.retrain.busy))
 
     async def collect_retrains(self) -> None:
         """Count and report what the retrain agent did (a turned-down challenger too)."""
@@ -114,6 +115,7 @@ class Judge:
                 await self.steering.report(outcome)
             if outcome.new_version is not None:
                 self.refresh_baseline()
+        self.metrics.retrain_running.labels(self.options.feed).set(int(self.retrain.busy))
 
     async def _judge(self, window: WindowProfile) -> tuple[bool, dict[str, Any] | None]:
         feed = self.options.feed

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import os
 import signal
 import zlib
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ def _serve(conn: Connection, settings: Settings, options: WorkerOptions) -> None
         level=logging.INFO, format="[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s"
     )
     torch.set_num_threads(1)  # one core: the other belongs to the records
+    os.nice(10)  # under CPU pressure, forwarding and profiling go first; a retrain may lag
     retrainer: Retrainer | None = None
     while True:
         try:

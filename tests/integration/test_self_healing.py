@@ -142,9 +142,17 @@ def test_detect_smooth_learn_and_revert(tmp_path: Path) -> None:
             loop.send(0.0)
         loop.send(SHIFT)
         trainings = lambda: sum(t in TRAINED for t in loop.transformations())  # noqa: E731
-        loop.wait(lambda: trainings() > 0, "a retrain or fine-tune")
+        running: list[float] = []
+
+        def trained() -> bool:
+            running.append(loop.metric("driftmend_retrain_running"))
+            return trainings() > 0
+
+        loop.wait(trained, "a retrain or fine-tune")
+        assert max(running) == 1.0  # the gauge shows the job while it runs
         settled_after = 1 + loop.settle()
         loop.quiet()
+        assert loop.metric("driftmend_retrain_running") == 0.0
         retrains = trainings()
         for _ in range(4):  # back to A
             loop.send(0.0)
