@@ -9,7 +9,10 @@ The target is a ``WindowProfile`` (e.g. the current window's sketches). Per fiel
   offsets; the "other" slot draws from the rarer baseline categories and the target's
   unseen ones in mixture proportion.
 
-Text values keep the baseline's pattern (only their null share moves).
+* text (IDs, free text): lengths move to the mixture of the baseline's and the target's
+  length distributions (the target's from its length sketch); a string of a length the
+  baseline had keeps the shape it had at that length; other lengths are spelled with the
+  per-position characters of the baseline's catch-all group. Null shares move as above.
 """
 
 from __future__ import annotations
@@ -43,10 +46,11 @@ class DriftPlan:
     quantiles: dict[str, np.ndarray] = field(default_factory=dict)
     slot_targets: dict[int, np.ndarray] = field(default_factory=dict)  # segment -> shares
     tails: dict[str, tuple[tuple[Any, ...], np.ndarray]] = field(default_factory=dict)
+    lengths: dict[str, np.ndarray] = field(default_factory=dict)  # text: target length pmf
 
     @property
     def identity(self) -> bool:
-        return not (self.quantiles or self.slot_targets or self.tails)
+        return not (self.quantiles or self.slot_targets or self.tails or self.lengths)
 
 
 def profile_records(schema: Schema, records: Sequence[Mapping[str, Any]]) -> WindowProfile:
@@ -166,6 +170,22 @@ def plan_drift(codecs: Sequence[Codec], alpha: float, target: WindowProfile | No
             shares, tail = _categorical_target(codec, fp, alpha)
             plan.slot_targets[seg] = shares
             plan.tails[codec.spec.name] = tail
-        elif isinstance(codec, TextCodec) and codec.spec.nullable:
-            plan.slot_targets[seg] = (1 - alpha) * codec.slot_probs[0] + alpha * _null_shares(fp)
+        elif isinstance(codec, TextCodec):
+            if fp.lengths is not None and fp.lengths.n > 0:
+                plan.lengths[codec.spec.name] = length_pmf(fp)
+            if codec.spec.nullable:
+                plan.slot_targets[seg] = (1 - alpha) * codec.slot_probs[0] + alpha * _null_shares(
+                    fp
+                )
     return plan
+
+
+def length_pmf(fp: FieldProfile) -> np.ndarray:
+    """Share of each string length 0..max in a profile (from its KLL sketch of lengths)."""
+    assert fp.lengths is not None
+    longest = round(float(fp.lengths.get_max_value()))
+    edges = (np.arange(longest + 1) + 0.5).tolist()
+    pmf = np.asarray(fp.lengths.get_pmf(edges), dtype=np.float64)[: longest + 1]
+    pmf = np.clip(pmf, 0.0, None)
+    out: np.ndarray = pmf / pmf.sum()
+    return out

@@ -102,7 +102,7 @@ def decode_batch(
             flags = _flags(nulls, n)
             values = np.full(n, "", dtype=object)
             keep = np.flatnonzero(~flags)
-            values[keep] = codec.model.sample(len(keep), rng)
+            values[keep] = codec.model.sample(len(keep), rng, plan.lengths.get(name), plan.alpha)
             out[name] = Column(values, flags)
     return out
 

@@ -68,19 +68,46 @@ class TextModel:
         len_probs = lengths / np.maximum(lengths.sum(axis=1, keepdims=True), 1)
         return cls(alphabet, weights / weights.sum(), len_probs, cdf)
 
-    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``n`` new strings (an object array), generated group by group in numpy."""
+    def sample(
+        self,
+        n: int,
+        rng: np.random.Generator,
+        toward: np.ndarray | None = None,
+        alpha: float = 0.0,
+    ) -> np.ndarray:
+        """``n`` new strings (an object array), generated group by group in numpy; with a
+        length pmf ``toward``, a share ``alpha`` of them takes its lengths from it."""
         out = np.empty(n, dtype=object)
         if n == 0:
             return out
-        codes = np.frombuffer(self.alphabet.encode("utf-32-le"), dtype=np.uint32)
         group = rng.choice(len(self.weights), size=n, p=self.weights)
+        lens = np.zeros(n, dtype=np.int64)
         for g in np.unique(group):
             rows = np.flatnonzero(group == g)
-            lens = rng.choice(self.lengths.shape[1], size=len(rows), p=self.lengths[g])
-            for length in np.unique(lens):
-                at = rows[lens == length]
+            lens[rows] = rng.choice(self.lengths.shape[1], size=len(rows), p=self.lengths[g])
+        if toward is not None and alpha > 0:
+            moved = np.flatnonzero(rng.random(n) < alpha)
+            lens[moved] = rng.choice(len(toward), size=len(moved), p=toward)
+            group[moved] = self._group_for(lens[moved])
+        codes = np.frombuffer(self.alphabet.encode("utf-32-le"), dtype=np.uint32)
+        for g in np.unique(group):
+            rows = np.flatnonzero(group == g)
+            for length in np.unique(lens[rows]):
+                at = rows[lens[rows] == length]
                 out[at] = self._strings(int(g), int(length), len(at), codes, rng)
+        return out
+
+    def _group_for(self, lengths: np.ndarray) -> np.ndarray:
+        """The group most of the baseline's strings of each length belong to (the catch-all
+        group for lengths the baseline never had)."""
+        mass = self.weights[:, None] * self.lengths  # (G, L+1) joint share of group and length
+        best = np.argmax(mass, axis=0)
+        seen = mass.max(axis=0) > 0
+        known = lengths < mass.shape[1]
+        out = np.full(len(lengths), len(self.weights) - 1, dtype=np.int64)
+        inside = np.flatnonzero(known)
+        hit = seen[lengths[inside]]
+        out[inside[hit]] = best[lengths[inside[hit]]]
         return out
 
     def _strings(

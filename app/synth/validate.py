@@ -1,10 +1,11 @@
 """Every sampled row is checked against the schema and the baseline's constraints.
 
-Constraints: the field's type, nullability, string lengths (schema), the value range and the
-category set (training data, widened by a drift target's). Out-of-range numbers are clipped
-and non-integral ints rounded (*repaired*); rows with a null where none is allowed, an
-unknown category, a wrong length or a non-finite number are *rejected*. Both are counted per
-field. ``record_problems`` checks one finished record on its own, as a consumer would.
+Constraints: the field's type and nullability (schema), the string lengths (schema), the
+value range and the category set (training data); the last three widened by a drift
+target's. Out-of-range numbers are clipped and non-integral ints rounded (*repaired*);
+rows with a null where none is allowed, an unknown category, a wrong length or a non-finite
+number are *rejected*. Both are counted per field. ``record_problems`` checks one finished
+record on its own, as a consumer would.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Constraint:
     high: float | None = None
     categories: frozenset[str] | None = None  # category_key labels
     members: tuple[Any, ...] = ()  # the same categories as typed values
+    lengths: tuple[int, int] | None = None  # string lengths allowed (None: the schema's)
 
 
 @dataclass
@@ -82,7 +84,12 @@ def constraints(codecs: Sequence[Codec], plan: DriftPlan) -> dict[str, Constrain
             labels = frozenset(category_key(v) for v in members)
             out[spec.name] = Constraint(spec, categories=labels, members=members)
         else:
-            out[spec.name] = Constraint(spec)
+            lo, hi = _length_range(spec)
+            toward = plan.lengths.get(spec.name)
+            if toward is not None:  # widened by the drift target's lengths
+                seen = np.flatnonzero(toward > 0)
+                lo, hi = min(lo, int(seen[0])), max(hi, int(seen[-1]))
+            out[spec.name] = Constraint(spec, lengths=(lo, hi))
     return out
 
 
@@ -136,7 +143,7 @@ def validate(
             bad |= live & ~known
         if rule.spec.type == "string":
             lengths = _lengths(values)
-            lo, hi = _length_range(rule.spec)
+            lo, hi = rule.lengths or _length_range(rule.spec)
             bad |= live & ((lengths < lo) | (lengths > hi))
         report.rejected[name] += int(bad.sum())
         keep &= ~bad
@@ -168,7 +175,7 @@ def record_problems(record: Mapping[str, Any], rules: Mapping[str, Constraint]) 
         if rule.categories is not None and category_key(value) not in rule.categories:
             problems.append(f"{name}: unknown category {value!r}")
         if isinstance(value, str):
-            lo, hi = _length_range(spec)
+            lo, hi = rule.lengths or _length_range(spec)
             if not lo <= len(value) <= hi:
                 problems.append(f"{name}: length {len(value)} outside [{lo}, {hi}]")
     return problems

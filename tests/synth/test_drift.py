@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -12,19 +13,25 @@ from hypothesis import strategies as st
 from app.errors import ModelError
 from app.synth.drift import RANKS, mixture_quantiles, plan_drift, profile_records
 from app.synth.synthesizer import Synthesizer
+from app.synth.text import shape_of
 from app.synth.transform import category_key, epoch_seconds
 from tests.synth.conftest import base_records
 
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
-NUMERIC = ("x", "amount", "at")
+NUMERIC = ("x", "amount", "at", "score")
 CATEGORICAL = ("category", "tier", "flag")
+NULL_SHARES = ("score", "tier")  # nullable fields: the share of nulls moves too
 
 
 def target_records(n: int = 6_000) -> list[dict[str, Any]]:
-    """The feed a month later: x shifted, amounts up, categories and null shares moved."""
+    """The feed a month later: every field moved. x shifted, amounts up, scores up with more
+    nulls, categories and null shares moved, most IDs three digits longer."""
     rng = np.random.default_rng(99)
     rows = base_records(n, seed=5)
     for row in rows:
+        row["score"] = None if rng.random() < 0.25 else int(rng.integers(40, 140))
+        if rng.random() < 0.6:
+            row["id"] = f"ID-{rng.integers(0, 10**12):012d}"
         row["x"] = row["x"] * 1.5 + 1.0
         row["amount"] = row["amount"] * 1.3
         row["category"] = str(rng.choice(["a", "b", "c", "d", "e"], p=[0.1, 0.1, 0.2, 0.3, 0.3]))
@@ -98,6 +105,42 @@ def test_category_and_null_shares_follow_the_mixture(
     assert to_target == sorted(to_target, reverse=True), to_target
     if name == "category":  # "e" never occurs in the baseline, yet appears as drift grows
         assert "e" not in shares(drifted[0.0], name) and shares(drifted[1.0], name)["e"] > 0.25
+
+
+def null_share(rows: list[dict[str, Any]], name: str) -> dict[str, float]:
+    nulls = sum(r.get(name) is None for r in rows) / len(rows)
+    return {"null": nulls, "value": 1 - nulls}
+
+
+@pytest.mark.parametrize("name", NULL_SHARES)
+def test_null_shares_follow_the_mixture(
+    drifted: dict[float, list[dict[str, Any]]], records: list[dict[str, Any]], name: str
+) -> None:
+    base, target = null_share(records, name), null_share(target_records(), name)
+    for alpha, rows in drifted.items():
+        assert tv_to_mixture(null_share(rows, name), base, target, alpha) <= 0.05, (name, alpha)
+
+
+def lengths(rows: list[dict[str, Any]], name: str) -> dict[str, float]:
+    counts = Counter(len(r[name]) for r in rows if r.get(name) is not None)
+    total = sum(counts.values())
+    return {str(k): v / total for k, v in counts.items()}
+
+
+def test_text_lengths_follow_the_mixture_and_keep_their_shapes(
+    drifted: dict[float, list[dict[str, Any]]], records: list[dict[str, Any]]
+) -> None:
+    base, target = lengths(records, "id"), lengths(target_records(), "id")
+    to_target = []
+    for alpha, rows in drifted.items():
+        sample = lengths(rows, "id")
+        assert tv_to_mixture(sample, base, target, alpha) <= 0.05, (alpha, sample)
+        to_target.append(tv_to_mixture(sample, base, target, 1.0))
+        shapes = {shape_of(r["id"]) for r in rows}
+        assert shapes <= {"AA-999999999", "AA-999999999999"}, shapes  # new digits, same form
+    assert to_target == sorted(to_target, reverse=True), to_target
+    seen = {r["id"] for r in records} | {r["id"] for r in target_records()}
+    assert not seen & {r["id"] for r in drifted[1.0]}  # new values, no copies
 
 
 def _rank_corr(rows: list[dict[str, Any]]) -> float:
