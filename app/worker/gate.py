@@ -216,6 +216,13 @@ class OutputGate:
         headers = _synthetic_headers(verdict) if verdict is not None else []
         taken = 0
         for p, msgs in window.msgs.items() or [(-1, [])]:
+            if not share.get(p, 0):  # no synthetic records here: the real ones as they came
+                for m in msgs:
+                    self._produce(m, p)
+                if msgs:
+                    last = (msgs[-1].offset() or 0) + 1  # a partition's offsets only grow
+                    self._released[p] = max(self._released.get(p, 0), last)
+                continue
             ts = msgs[0].timestamp()[1] if msgs else 0
             for i in pattern(len(msgs), share.get(p, 0)):
                 if i == SYNTHETIC:

@@ -17,8 +17,10 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from operator import itemgetter
 from typing import Any
 
+import numpy as np
 from confluent_kafka import Producer
 from threadpoolctl import threadpool_limits
 
@@ -94,27 +96,29 @@ class Profiler:
     def process(self, raw: RawBatch) -> Stats:
         stats = Stats()
         decoded = decode_bounded(self.options.codec, raw.values, self.settings.max_record_bytes)
-        window_of = self.clock.window_of
-        batches: dict[int, Batch] = {}
-        for i, record in enumerate(decoded):
-            ts = raw.timestamps[i]
-            window = window_of(raw.offsets[i], ts)
-            batch = batches.get(window)
-            if batch is None:
-                batch = batches[window] = Batch(window)
-            batch.partitions.add(raw.partitions[i])
-            batch.lo_ms = min(batch.lo_ms, ts)
-            batch.hi_ms = max(batch.hi_ms, ts)
-            if isinstance(record, DecodeError):
-                batch.errors += 1
-                self._dead_letter(raw, i, record)
-                stats.dead_lettered += 1
-            else:
-                batch.records.append(record)
-                batch.record_partitions.append(raw.partitions[i])
-                batch.record_offsets.append(raw.offsets[i])
-        for window in sorted(batches):
-            self.windows.add(batches[window])
+        n = len(decoded)
+        if not n:
+            return stats
+        offsets = np.asarray(raw.offsets, dtype=np.int64)
+        stamps = np.asarray(raw.timestamps, dtype=np.int64)
+        parts = np.asarray(raw.partitions, dtype=np.int64)
+        failed = np.zeros(n, dtype=bool)
+        if DecodeError in set(map(type, decoded)):
+            failed = np.fromiter(map(DecodeError.__instancecheck__, decoded), bool, n)
+            for i in np.flatnonzero(failed).tolist():
+                self._dead_letter(raw, i, decoded[i])  # type: ignore[arg-type]
+            stats.dead_lettered = int(failed.sum())
+        windows = self.clock.windows_of(offsets, stamps)
+        for window in np.unique(windows).tolist():  # in window order
+            rows = np.flatnonzero(windows == window)
+            batch = Batch(window, partitions=set(parts[rows].tolist()))
+            batch.lo_ms, batch.hi_ms = int(stamps[rows].min()), int(stamps[rows].max())
+            good = rows[~failed[rows]]
+            batch.errors = len(rows) - len(good)
+            batch.records = decoded if len(good) == n else _pick(decoded, good)  # type: ignore[assignment]
+            batch.record_partitions = parts[good].tolist()
+            batch.record_offsets = offsets[good].tolist()
+            self.windows.add(batch)
         stats.windows_published = self.publish(self.windows.closable(), "closed")
         return stats
 
@@ -145,6 +149,15 @@ class Profiler:
             self.producer,
             produce_args(self.settings.dlq_topic, raw.values[i], raw.keys[i], headers=headers),
         )
+
+
+def _pick(items: list[Any], index: np.ndarray) -> list[Any]:
+    """``items`` at ``index`` (the selection in C)."""
+    if len(index) == 0:
+        return []
+    if len(index) == 1:
+        return [items[int(index[0])]]
+    return list(itemgetter(*index.tolist())(items))
 
 
 # -- the child process ---------------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from app.errors import ConfigError
 
 
@@ -35,6 +37,13 @@ class WindowClock:
             return offset // self.per_partition
         assert self.window_ms is not None
         return timestamp_ms // self.window_ms
+
+    def windows_of(self, offsets: np.ndarray, timestamps_ms: np.ndarray) -> np.ndarray:
+        """``window_of`` for a whole batch (int64 arrays in, window ids out)."""
+        if self.per_partition is not None:
+            return offsets // self.per_partition
+        assert self.window_ms is not None
+        return timestamps_ms // self.window_ms
 
     def min_records(self, floor: int = 200) -> int:
         """Fewest records a merged window needs to be judged (skips partial first windows)."""

@@ -1,0 +1,102 @@
+"""The profiler's batch step: windows, dead letters and published partials (pure logic,
+with a producer that records what it is given)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.baseline import build_baseline
+from app.codecs.json import JsonCodec
+from app.profile.window import WindowProfile
+from app.settings import Settings
+from app.worker.options import WorkerOptions
+from app.worker.profiler import Profiler, RawBatch
+from app.worker.windows import WindowClock
+from tests.conftest import make_records
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[tuple[Any, ...]] = []
+
+    def produce(self, *args: Any) -> None:
+        self.sent.append(args)
+
+    def poll(self, timeout: float = 0) -> int:
+        return 0
+
+    def to(self, topic: str) -> list[tuple[Any, ...]]:
+        return [a for a in self.sent if a[0] == topic]
+
+
+def _profiler(window_records: int = 20) -> tuple[Profiler, Recorder, Settings]:
+    records = make_records(np.random.default_rng(0), 500)
+    settings = Settings(max_record_bytes=400)
+    options = WorkerOptions("f", "in", "in.healed", JsonCodec(), window_records=window_records)
+    recorder = Recorder()
+    baseline = build_baseline("f", records, "test")
+    return Profiler(settings, options, baseline, recorder, 2), recorder, settings  # type: ignore[arg-type]
+
+
+def _batch(rows: list[bytes], partitions: list[int], offsets: list[int]) -> RawBatch:
+    n = len(rows)
+    stamps = [1_000 + o for o in offsets]
+    return RawBatch("in", rows, [None] * n, [None] * n, partitions, offsets, stamps)
+
+
+def test_a_batch_across_windows_and_partitions_with_bad_records() -> None:
+    profiler, recorder, settings = _profiler(window_records=20)  # 10 offsets per partition
+    good = [orjson.dumps(r) for r in make_records(np.random.default_rng(1), 40)]
+    rows = [*good[:5], b"{not json", *good[5:35], b'{"x": "' + b"a" * 500 + b'"}', *good[35:]]
+    partitions = [i % 2 for i in range(len(rows))]
+    offsets = [i // 2 for i in range(len(rows))]  # offsets 0..20 on each partition
+    stats = profiler.process(_batch(rows, partitions, offsets))
+
+    letters = recorder.to(settings.dlq_topic)
+    assert stats.dead_lettered == 2 and len(letters) == 2
+    headers = [dict(a[7]) for a in letters]
+    assert [h["driftmend-source-offset"] for h in headers] == [b"2", b"18"]
+    assert [h["driftmend-source-partition"] for h in headers] == [b"1", b"0"]
+    assert b"over the 400-byte limit" in headers[1]["driftmend-error"]
+
+    published = [
+        WindowProfile.deserialize(a[1]) for a in recorder.to(settings.window_profiles_topic)
+    ]
+    assert [w.window_id for w in published] == [0, 1]  # window 2 is still open
+    assert [w.records + w.decode_errors for w in published] == [20, 20]
+    assert [w.decode_errors for w in published] == [1, 1]
+    assert all(w.partitions == frozenset({0, 1}) for w in published)
+    assert [(w.start_ms, w.end_ms) for w in published] == [(1_000, 1_009), (1_010, 1_019)]
+    assert stats.windows_published == 2
+    assert [w.window_id for w in profiler.windows.drain()] == [2]
+
+
+def test_one_window_without_errors_keeps_every_record() -> None:
+    profiler, recorder, _ = _profiler(window_records=10_000)
+    rows = [orjson.dumps(r) for r in make_records(np.random.default_rng(2), 300)]
+    stats = profiler.process(_batch(rows, [0] * 300, list(range(300))))
+    assert stats.dead_lettered == 0 and stats.windows_published == 0
+    (window,) = profiler.windows.drain()
+    assert window.records == 300 and window.fields["x"].count == 300
+    assert not recorder.sent
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 10**9), st.integers(0, 10**13)), min_size=1, max_size=50),
+    st.integers(1, 7),
+    st.one_of(
+        st.tuples(st.integers(1, 10**5), st.none()), st.tuples(st.none(), st.floats(0.01, 1e5))
+    ),
+)
+def test_windows_of_is_window_of_for_a_batch(
+    rows: list[tuple[int, int]], partitions: int, size: tuple[int | None, float | None]
+) -> None:
+    clock = WindowClock(partitions, *size)
+    offsets = np.array([o for o, _ in rows], dtype=np.int64)
+    stamps = np.array([t for _, t in rows], dtype=np.int64)
+    assert clock.windows_of(offsets, stamps).tolist() == [clock.window_of(o, t) for o, t in rows]
