@@ -121,7 +121,7 @@ def bench(name: str, budget: float, seed: int, threads: int, sdv: str | None) ->
         f"driftmend: {result['ours']['quality']['score']:.3f} quality, {result['speed_rows_per_s']}"
     )
     if sdv:
-        console.print("SDV TVAE: timing probes, then the budgeted fit ...")
+        console.print("SDV TVAE: fit, its epochs stopped at the budget ...")
         facts, tvae = run_sdv(sdv, schema, (train, holdout, ours), budget, seed)
         result["tvae"] = {**facts, **score(schema, train, holdout, tvae)}
     return result
