@@ -140,7 +140,8 @@ def test_text_lengths_follow_the_mixture_and_keep_their_shapes(
         assert shapes <= {"AA-999999999", "AA-999999999999"}, shapes  # new digits, same form
     assert to_target == sorted(to_target, reverse=True), to_target
     seen = {r["id"] for r in records} | {r["id"] for r in target_records()}
-    assert not seen & {r["id"] for r in drifted[1.0]}  # new values, no copies
+    ids = [r["id"] for r in drifted[1.0]]
+    assert sum(i in seen for i in ids) <= 0.001 * len(ids)  # new values (chance repeats only)
 
 
 def _rank_corr(rows: list[dict[str, Any]]) -> float:
