@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,15 +40,24 @@ def load_topic_specs(folder: Path) -> list[TopicSpec]:
     return specs
 
 
-def partition_count(admin: AdminClient, topic: str, timeout: float = 10.0) -> int | None:
-    try:
-        meta = admin.list_topics(topic=topic, timeout=timeout)
-    except KafkaException as exc:
-        raise KafkaError(f"cannot read metadata of {topic!r}: {exc}") from exc
-    info = meta.topics.get(topic)
-    if info is None or info.error is not None:
-        return None
-    return len(info.partitions)
+def partition_count(
+    admin: AdminClient, topic: str, timeout: float = 10.0, wait: float = 0.0
+) -> int | None:
+    """Partitions of ``topic``, or None if it does not exist. With ``wait``, keep asking for
+    that long while the topic is not visible: right after ``create_topics`` returns, the
+    broker's metadata may not list the new topic yet."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            meta = admin.list_topics(topic=topic, timeout=timeout)
+        except KafkaException as exc:
+            raise KafkaError(f"cannot read metadata of {topic!r}: {exc}") from exc
+        info = meta.topics.get(topic)
+        if info is not None and info.error is None and info.partitions:
+            return len(info.partitions)
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.1)
 
 
 def ensure_topics(

@@ -50,6 +50,7 @@ from app.worker.windows import WindowClock
 
 log = logging.getLogger(__name__)
 MAX_UNACKED_SECONDS = 5.0
+OUTPUT_VISIBLE_SECONDS = 30.0  # a just-created output topic shows up in metadata within this
 
 
 class Ingest:
@@ -165,7 +166,21 @@ class Ingest:
         admin = AdminClient(self.settings.kafka_config())
         config = mirrored_config(admin, self.options.input_topic)
         ensure_topics(admin, [TopicSpec(self.options.output_topic, self.partitions, config=config)])
-        self._same_partitions = partition_count(admin, self.options.output_topic) == self.partitions
+        output = partition_count(admin, self.options.output_topic, wait=OUTPUT_VISIBLE_SECONDS)
+        if output is None:
+            raise KafkaError(
+                f"output topic {self.options.output_topic!r} is not visible in the broker's "
+                f"metadata {OUTPUT_VISIBLE_SECONDS:.0f} s after it was created"
+            )
+        self._same_partitions = output == self.partitions
+        if not self._same_partitions:
+            log.warning(
+                "output topic %r has %d partitions, the input %d: records keep their key "
+                "but not their partition, so order holds per key only",
+                self.options.output_topic,
+                output,
+                self.partitions,
+            )
 
     # -- main loop --------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
