@@ -13,13 +13,19 @@ from app.synth.transform import Codec, NumericCodec
 
 @dataclass(frozen=True)
 class Column:
-    """Values (int64, float64, bool or object arrays; timestamps as epoch seconds) and nulls."""
+    """Values (int64, float64, bool or object arrays; timestamps as epoch seconds) and nulls.
+
+    A decoded categorical column also keeps where its values came from: ``values ==
+    pool[codes]``, so checks and hashes run once per category instead of once per row."""
 
     values: np.ndarray
     nulls: np.ndarray
+    codes: np.ndarray | None = None
+    pool: np.ndarray | None = None
 
     def take(self, rows: np.ndarray) -> Column:
-        return Column(self.values[rows], self.nulls[rows])
+        codes = None if self.codes is None else self.codes[rows]
+        return Column(self.values[rows], self.nulls[rows], codes, self.pool)
 
 
 Columns = dict[str, Column]

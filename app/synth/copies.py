@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from app.synth.columns import Columns
+from app.synth.columns import Column, Columns
 from app.synth.transform import CategoricalCodec, Codec, NumericCodec, numbers
 
 _MIX = np.uint64(0x100000001B3)
@@ -22,6 +22,7 @@ _NULL = -1.2345e300
 
 
 def _column_hash(values: np.ndarray, nulls: np.ndarray) -> np.ndarray:
+    """A 64-bit hash per row; a null hashes the same whatever value stands in for it."""
     if values.dtype == object:
         filled = np.where(nulls, "\x00null", values)
         return pd.util.hash_array(filled.astype(object), categorize=False)
@@ -41,12 +42,24 @@ def modelled(codecs: Sequence[Codec]) -> list[NumericCodec | CategoricalCodec]:
     return [c for c in codecs if isinstance(c, (NumericCodec, CategoricalCodec))]
 
 
+def _hash_of(column: Column) -> np.ndarray:
+    """``_column_hash`` of the column; from its pool and codes when it has them (the hash is
+    per value, so hashing each category once and indexing gives the same numbers)."""
+    if column.codes is None or column.pool is None:
+        return _column_hash(column.values, column.nulls)
+    pool = np.concatenate([column.pool, column.pool[:1]])  # the last one stands for null
+    flags = np.zeros(len(pool), dtype=bool)
+    flags[-1] = True
+    hashes: np.ndarray = _column_hash(pool, flags)[
+        np.where(column.nulls, len(pool) - 1, column.codes)
+    ]
+    return hashes
+
+
 def column_hashes(codecs: Sequence[Codec], columns: Columns) -> np.ndarray:
     use = modelled(codecs)
     n = len(next(iter(columns.values())).values) if columns else 0
-    return _combine(
-        [_column_hash(columns[c.spec.name].values, columns[c.spec.name].nulls) for c in use], n
-    )
+    return _combine([_hash_of(columns[c.spec.name]) for c in use], n)
 
 
 def record_hashes(codecs: Sequence[Codec], records: Sequence[Mapping[str, Any]]) -> np.ndarray:

@@ -260,8 +260,9 @@ class CategoricalCodec:
         slots: np.ndarray,
         rng: np.random.Generator,
         tail: tuple[tuple[Any, ...], np.ndarray] | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Values (typed array) and null flags; "other" draws from ``tail`` (default: own)."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Values (typed array), null flags, and the pool and codes the values are (values
+        == pool[codes]); "other" draws from ``tail`` (default: own)."""
         values, weights = (self.tail, self.tail_weights) if tail is None else tail
         pool = np.array([*self.vocab, *values] or [_zero(self.spec)], dtype=_dtype(self.spec))
         idx = np.minimum(slots, self.other_slot)
@@ -272,7 +273,7 @@ class CategoricalCodec:
             idx[other] = 0
         nulls = slots > self.other_slot
         idx[nulls] = 0
-        return pool[idx], nulls
+        return pool[idx], nulls, pool, idx
 
     def to_meta(self) -> dict[str, Any]:
         return {"vocab": list(self.vocab), "tail": list(self.tail)}

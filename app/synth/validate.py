@@ -93,6 +93,25 @@ def constraints(codecs: Sequence[Codec], plan: DriftPlan) -> dict[str, Constrain
     return out
 
 
+def _wrong(values: np.ndarray, rule: Constraint) -> np.ndarray:
+    """Values that are no category of the rule or have a length outside its range."""
+    wrong = np.zeros(len(values), dtype=bool)
+    if rule.categories is not None:
+        wrong |= ~_members(values, rule.members)
+    if rule.spec.type == "string":
+        lengths = _lengths(values)
+        lo, hi = rule.lengths or _length_range(rule.spec)
+        wrong |= (lengths < lo) | (lengths > hi)
+    return wrong
+
+
+def _members(values: np.ndarray, members: tuple[Any, ...]) -> np.ndarray:
+    if values.dtype == object:  # hash lookups; numpy's isin sorts object arrays
+        known: np.ndarray = pd.Series(values).isin(members).to_numpy()
+        return known
+    return np.isin(values, np.array(members, dtype=values.dtype))
+
+
 def _lengths(values: np.ndarray) -> np.ndarray:
     """String lengths (-1 for anything that is not a string)."""
     try:
@@ -135,19 +154,14 @@ def validate(
                     values = np.round(fixed).astype(np.int64)
                 else:
                     values = np.where(outside, fixed, x)
-        if rule.categories is not None:
-            if values.dtype == object:  # hash lookups; numpy's isin sorts object arrays
-                known = pd.Series(values).isin(rule.members).to_numpy()
+        if rule.categories is not None or rule.spec.type == "string":
+            if col.codes is not None and col.pool is not None and values is col.values:
+                bad |= live & _wrong(col.pool, rule)[col.codes]  # once per category
             else:
-                known = np.isin(values, np.array(rule.members, dtype=values.dtype))
-            bad |= live & ~known
-        if rule.spec.type == "string":
-            lengths = _lengths(values)
-            lo, hi = rule.lengths or _length_range(rule.spec)
-            bad |= live & ((lengths < lo) | (lengths > hi))
+                bad |= live & _wrong(values, rule)
         report.rejected[name] += int(bad.sum())
         keep &= ~bad
-        out[name] = Column(values, nulls)
+        out[name] = col if values is col.values else Column(values, nulls)
     report.kept = int(keep.sum())
     return out, keep, report
 

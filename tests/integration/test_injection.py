@@ -106,7 +106,9 @@ def test_every_real_record_goes_out_once_in_order(run: Run) -> None:
     for p, values in run.sent.items():
         real = [m.value() for m in run.output if m.partition() == p and not _synthetic(m)]
         # a short message on failure: pytest's diff of 10,000 values takes minutes
-        first = next((i for i, (a, b) in enumerate(zip(real, values)) if a != b), None)
+        first = next(
+            (i for i, (a, b) in enumerate(zip(real, values, strict=False)) if a != b), None
+        )
         assert first is None, f"partition {p}: output differs from the input at {first}"
         assert len(real) == len(values), f"partition {p}: {len(real)} out, {len(values)} in"
 

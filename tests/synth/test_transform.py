@@ -61,7 +61,8 @@ def test_categorical_round_trip(values: list[str | None]) -> None:
     spec = FieldSpec("c", "string", "categorical", nullable=True)
     codec = CategoricalCodec.fit(spec, values, max_categories=5)
     slots = codec.encode(values)
-    decoded, nulls = codec.decode(slots, np.random.default_rng(0))
+    decoded, nulls, pool, codes = codec.decode(slots, np.random.default_rng(0))
+    assert (pool[codes] == decoded).all()
     for value, out, null in zip(values, decoded.tolist(), nulls.tolist(), strict=True):
         if value is None:
             assert null
