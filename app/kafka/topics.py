@@ -40,30 +40,23 @@ def load_topic_specs(folder: Path) -> list[TopicSpec]:
     return specs
 
 
-def partition_count(
-    admin: AdminClient, topic: str, timeout: float = 10.0, wait: float = 0.0
-) -> int | None:
-    """Partitions of ``topic``, or None if it does not exist. With ``wait``, keep asking for
-    that long while the topic is not visible: right after ``create_topics`` returns, the
-    broker's metadata may not list the new topic yet."""
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            meta = admin.list_topics(topic=topic, timeout=timeout)
-        except KafkaException as exc:
-            raise KafkaError(f"cannot read metadata of {topic!r}: {exc}") from exc
-        info = meta.topics.get(topic)
-        if info is not None and info.error is None and info.partitions:
-            return len(info.partitions)
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(0.1)
+def partition_count(admin: AdminClient, topic: str, timeout: float = 10.0) -> int | None:
+    try:
+        meta = admin.list_topics(topic=topic, timeout=timeout)
+    except KafkaException as exc:
+        raise KafkaError(f"cannot read metadata of {topic!r}: {exc}") from exc
+    info = meta.topics.get(topic)
+    if info is None or info.error is not None or not info.partitions:
+        return None
+    return len(info.partitions)
 
 
 def ensure_topics(
     admin: AdminClient, specs: Iterable[TopicSpec], timeout: float = 30.0
 ) -> list[str]:
-    """Create the topics that do not exist yet; returns the names created."""
+    """Create the topics that do not exist yet; returns the names created, once the broker's
+    metadata lists them (right after ``create_topics`` returns it may not yet, and a reader
+    would take a new topic for a missing one)."""
     try:
         existing = set(admin.list_topics(timeout=timeout).topics)
     except KafkaException as exc:
@@ -83,7 +76,22 @@ def ensure_topics(
         except KafkaException as exc:
             if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":
                 raise KafkaError(f"cannot create topic {name!r}: {exc}") from exc
+    _await_visible(admin, [s.name for s in wanted], timeout)
     return created
+
+
+def _await_visible(admin: AdminClient, names: list[str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    pending = list(names)
+    while pending:
+        pending = [n for n in pending if partition_count(admin, n, timeout) is None]
+        if not pending:
+            return
+        if time.monotonic() >= deadline:
+            raise KafkaError(
+                f"topics {pending} not in the broker's metadata {timeout:.0f} s after creation"
+            )
+        time.sleep(0.1)
 
 
 LARGE_MESSAGE_BYTES = 16_777_216  # max.message.bytes of the topics that carry profiles

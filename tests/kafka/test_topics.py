@@ -1,36 +1,49 @@
-"""Topic metadata helpers (pure logic: the admin client is a stand-in)."""
+"""Topic creation (pure logic: the admin client is a stand-in)."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from types import SimpleNamespace
 from typing import Any
 
-from app.kafka.topics import partition_count
+from app.kafka.topics import TopicSpec, ensure_topics
 
 
 class _Admin:
-    """Lists a topic only from the ``visible_after``-th metadata request on, like a broker
-    whose metadata lags a topic it has just created."""
+    """Creates topics that its metadata lists only from the ``visible_after``-th request
+    for them on, like a broker whose metadata lags a topic it has just created."""
 
     def __init__(self, visible_after: int) -> None:
         self.visible_after = visible_after
+        self.created: set[str] = set()
         self.calls = 0
 
-    def list_topics(self, topic: str, timeout: float) -> Any:
+    def list_topics(self, topic: str | None = None, timeout: float = 0) -> Any:
+        if topic is None:
+            return SimpleNamespace(topics={})
         self.calls += 1
-        if self.calls < self.visible_after:
+        if topic not in self.created or self.calls < self.visible_after:
             return SimpleNamespace(topics={})
         info = SimpleNamespace(error=None, partitions={0: None, 1: None})
         return SimpleNamespace(topics={topic: info})
 
+    def create_topics(self, topics: list[Any], operation_timeout: float) -> dict[str, Future]:
+        out: dict[str, Future] = {}
+        for t in topics:
+            self.created.add(t.topic)
+            out[t.topic] = Future()
+            out[t.topic].set_result(None)
+        return out
 
-def test_partition_count_waits_for_a_topic_the_metadata_does_not_show_yet() -> None:
+
+def test_ensure_topics_returns_once_the_metadata_shows_the_new_topic() -> None:
     admin = _Admin(visible_after=3)
-    assert partition_count(admin, "t", wait=5.0) == 2  # type: ignore[arg-type]
+    assert ensure_topics(admin, [TopicSpec("t", 2)], timeout=5.0) == ["t"]  # type: ignore[arg-type]
     assert admin.calls == 3
 
 
-def test_partition_count_without_wait_reports_a_missing_topic_at_once() -> None:
-    admin = _Admin(visible_after=3)
-    assert partition_count(admin, "t") is None  # type: ignore[arg-type]
-    assert admin.calls == 1
+def test_ensure_topics_creates_nothing_that_exists() -> None:
+    admin = _Admin(visible_after=1)
+    admin.list_topics = lambda topic=None, timeout=0: SimpleNamespace(topics={"t": None})  # type: ignore[method-assign]
+    assert ensure_topics(admin, [TopicSpec("t", 2)]) == []  # type: ignore[arg-type]
+    assert admin.created == set()
