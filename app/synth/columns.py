@@ -23,7 +23,8 @@ class Column:
     codes: np.ndarray | None = None
     pool: np.ndarray | None = None
 
-    def take(self, rows: np.ndarray) -> Column:
+    def take(self, rows: np.ndarray | slice) -> Column:
+        """The rows at ``rows`` (a slice gives views, no copy)."""
         codes = None if self.codes is None else self.codes[rows]
         return Column(self.values[rows], self.nulls[rows], codes, self.pool)
 
@@ -52,7 +53,7 @@ def concat(parts: Sequence[Columns]) -> Columns:
     }
 
 
-def take(columns: Columns, rows: np.ndarray) -> Columns:
+def take(columns: Columns, rows: np.ndarray | slice) -> Columns:
     return {n: c.take(rows) for n, c in columns.items()}
 
 

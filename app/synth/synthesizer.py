@@ -102,7 +102,7 @@ class Synthesizer:
             raise ModelError(f"only {got} of {n} sampled rows passed validation")
         columns = concat(parts)
         if size(columns) > n:
-            columns = take(columns, np.arange(n))
+            columns = take(columns, slice(0, n))
         return Sample(columns, report, self.codecs)
 
     def _check(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,10 @@ class Constraint:
     categories: frozenset[str] | None = None  # category_key labels
     members: tuple[Any, ...] = ()  # the same categories as typed values
     lengths: tuple[int, int] | None = None  # string lengths allowed (None: the schema's)
+
+    @cached_property
+    def member_set(self) -> frozenset[Any]:
+        return frozenset(self.members)
 
 
 @dataclass
@@ -97,7 +102,7 @@ def _wrong(values: np.ndarray, rule: Constraint) -> np.ndarray:
     """Values that are no category of the rule or have a length outside its range."""
     wrong = np.zeros(len(values), dtype=bool)
     if rule.categories is not None:
-        wrong |= ~_members(values, rule.members)
+        wrong |= ~_members(values, rule)
     if rule.spec.type == "string":
         lengths = _lengths(values)
         lo, hi = rule.lengths or _length_range(rule.spec)
@@ -105,11 +110,16 @@ def _wrong(values: np.ndarray, rule: Constraint) -> np.ndarray:
     return wrong
 
 
-def _members(values: np.ndarray, members: tuple[Any, ...]) -> np.ndarray:
+SET_LOOKUP_MAX = 1_024  # object arrays up to this size: a set lookup per value beats pandas
+
+
+def _members(values: np.ndarray, rule: Constraint) -> np.ndarray:
     if values.dtype == object:  # hash lookups; numpy's isin sorts object arrays
-        known: np.ndarray = pd.Series(values).isin(members).to_numpy()
+        if len(values) <= SET_LOOKUP_MAX:  # a category pool: pandas' set-up would dominate
+            return np.fromiter(map(rule.member_set.__contains__, values), bool, len(values))
+        known: np.ndarray = pd.Series(values, dtype=object).isin(rule.members).to_numpy()
         return known
-    return np.isin(values, np.array(members, dtype=values.dtype))
+    return np.isin(values, np.array(rule.members, dtype=values.dtype))
 
 
 def _lengths(values: np.ndarray) -> np.ndarray:
