@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from confluent_kafka import Message, Producer
 
 from app.inject.interleave import SYNTHETIC, pattern, shares
@@ -78,35 +79,56 @@ class OutputGate:
 
     # -- records in -----------------------------------------------------------------------
     def forward(self, msgs: Iterable[Message]) -> None:
-        now = self.now()
-        produce = self._produce
-        sent = 0
-        # partitions with records waiting: nothing of theirs may overtake them, decided or not
-        blocked = {p for w in self._windows.values() for p, ms in w.msgs.items() if ms}
-        for m in msgs:
+        """Send or hold a consumer batch, a run of records (one partition, one window) at a
+        time: the windows are computed for the whole batch, nothing per record but the
+        produce call of what goes out at once."""
+        msgs = list(msgs)
+        batch = [m for m in msgs if m.error() is None]
+        for m in msgs if len(batch) < len(msgs) else ():
             if m.error() is not None:
                 log.warning("consumer error: %s", m.error())
-                continue
-            p, offset = m.partition() or 0, m.offset() or 0
-            # a partition's windows never go back (time windows: late timestamps join the
-            # partition's current window), so releasing windows in order keeps record order
-            wid = max(self.clock.window_of(offset, m.timestamp()[1]), self._last_window.get(p, 0))
-            self._last_window[p] = wid
+        if not batch:
+            return
+        now = self.now()
+        parts = np.array([m.partition() or 0 for m in batch], dtype=np.int64)
+        offsets = np.array([m.offset() or 0 for m in batch], dtype=np.int64)
+        stamps = np.array([m.timestamp()[1] for m in batch], dtype=np.int64)
+        windows = self._windows_of(parts, offsets, stamps)
+        cut = np.flatnonzero((parts[1:] != parts[:-1]) | (windows[1:] != windows[:-1])) + 1
+        starts, ends = [0, *cut.tolist()], [*cut.tolist(), len(batch)]
+        # partitions with records waiting: nothing of theirs may overtake them, decided or not
+        blocked = {p for w in self._windows.values() for p, ms in w.msgs.items() if ms}
+        sent = 0
+        for a, b in zip(starts, ends, strict=True):
+            p, wid = int(parts[a]), int(windows[a])
             window = self._windows.get(wid)
             if window is None:
                 window = self._windows[wid] = _Window(verdict=self._decided.get(wid))
-            window.count += 1
+            window.count += b - a
             window.last_add = now
+            held = window.msgs.setdefault(p, [])
             if self.hold and (wid not in self._decided or p in blocked):
-                window.msgs.setdefault(p, []).append(m)
+                held.extend(batch[a:b])
                 blocked.add(p)
-            else:
-                window.msgs.setdefault(p, [])
-                produce(m, p)
-                sent += 1
-                self._released[p] = max(self._released.get(p, 0), offset + 1)
+                continue
+            for m in batch[a:b]:
+                self._produce(m, p)
+            sent += b - a
+            self._released[p] = max(self._released.get(p, 0), int(offsets[b - 1]) + 1)
         self._m_out.inc(sent)
         self._m_held.set(self.held())
+
+    def _windows_of(self, parts: np.ndarray, offsets: np.ndarray, stamps: np.ndarray) -> np.ndarray:
+        """Each record's window; a partition's windows never go back (time windows: late
+        timestamps join the partition's current window), so releasing windows in order
+        keeps record order."""
+        windows = self.clock.windows_of(offsets, stamps)
+        for p in np.unique(parts).tolist():
+            rows = np.flatnonzero(parts == p)
+            ids = np.maximum.accumulate(np.maximum(windows[rows], self._last_window.get(p, 0)))
+            windows[rows] = ids
+            self._last_window[p] = int(ids[-1])
+        return windows
 
     def held(self) -> int:
         return sum(self.held_in(w) for w in self._windows.values())

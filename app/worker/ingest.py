@@ -294,7 +294,7 @@ class Ingest:
         self._m_in.inc(len(msgs))
         profiler.set_baseline(self.baseline.baseline)
         raw = _raw_batch(self.options.input_topic, msgs)
-        for offsets, stats in profiler.submit(raw, (_next_offsets(msgs), started)):
+        for offsets, stats in profiler.submit(raw, (_next_offsets(raw.topic, msgs), started)):
             self._profiled_through(offsets)
             self._account(stats)
 
@@ -450,24 +450,29 @@ class Ingest:
 
 
 def _raw_batch(topic: str, msgs: list[Message]) -> RawBatch:
-    """The live (non-tombstone) records of a batch, for the profiler."""
-    raw = RawBatch(topic)
-    for m in msgs:
-        value = m.value()
-        if m.error() is None and value is not None:  # tombstones are forwarded, not profiled
-            raw.values.append(value)
-            raw.keys.append(m.key())
-            raw.headers.append(m.headers())
-            raw.partitions.append(m.partition() or 0)
-            raw.offsets.append(m.offset() or 0)
-            raw.timestamps.append(m.timestamp()[1])
-    return raw
+    """The live (non-tombstone) records of a batch, for the profiler: one pass per
+    attribute, no per-record bookkeeping."""
+    errors = [m.error() for m in msgs]
+    values = [m.value() for m in msgs]
+    if errors.count(None) < len(msgs) or None in values:  # tombstones are not profiled
+        msgs = [
+            m for m, e, v in zip(msgs, errors, values, strict=True) if e is None and v is not None
+        ]
+        values = [m.value() for m in msgs]
+    return RawBatch(
+        topic,
+        values,  # type: ignore[arg-type]
+        [m.key() for m in msgs],
+        [m.headers() for m in msgs],
+        [m.partition() or 0 for m in msgs],
+        [m.offset() or 0 for m in msgs],
+        [m.timestamp()[1] for m in msgs],
+    )
 
 
-def _next_offsets(msgs: list[Message]) -> list[TopicPartition]:
-    """The offsets to commit after a batch: one past the last record of each partition."""
-    last: dict[tuple[str, int], int] = {}
-    for m in msgs:
-        if m.error() is None:
-            last[(m.topic() or "", m.partition() or 0)] = m.offset() or 0
-    return [TopicPartition(t, p, o + 1) for (t, p), o in last.items()]
+def _next_offsets(topic: str, msgs: list[Message]) -> list[TopicPartition]:
+    """The offsets to commit after a batch: one past the last record of each partition
+    (offsets rise within a partition, so the last pair per partition wins)."""
+    ok = [m for m in msgs if m.error() is None]
+    last = dict(zip([m.partition() or 0 for m in ok], [m.offset() or 0 for m in ok], strict=True))
+    return [TopicPartition(topic, p, o + 1) for p, o in last.items()]

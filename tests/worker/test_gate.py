@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from app.inject.interleave import SYNTHETIC, pattern
 from app.inject.synth_process import Result
 from app.inject.verdict import Verdict
@@ -229,3 +232,58 @@ def test_records_of_a_decided_window_never_overtake_held_ones() -> None:
     assert real == [f"0:{o}".encode() for o in [*range(0, 7), *range(10, 13)]]
     g.forward(batch(0, range(13, 15)))  # nothing held any more: straight out
     assert out.values()[-2:] == [b"0:13", b"0:14"] and g.held() == 0
+
+
+@st.composite
+def interleaved(draw: st.DrawFn) -> tuple[list[list[Msg]], set[int]]:
+    """Consumer batches of three partitions (offsets rising per partition, timestamps that
+    sometimes go back) and the window ids decided before they arrive."""
+    offsets = [0, 0, 0]
+    batches = []
+    for _ in range(draw(st.integers(1, 4))):
+        msgs = []
+        for p, ts in draw(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 5_000)))):
+            msgs.append(Msg(p, offsets[p], ts))
+            offsets[p] += 1
+        batches.append(msgs)
+    return batches, set(draw(st.lists(st.integers(0, 5), max_size=4)))
+
+
+@given(interleaved(), st.booleans())
+def test_forward_by_runs_matches_the_per_record_rule(
+    case: tuple[list[list[Msg]], set[int]], hold: bool
+) -> None:
+    """Each record's window is the most recent one its partition reached; it goes out at
+    once when its window is decided and nothing of its partition waits, else it is held."""
+    batches, decided = case
+    producer, clock = Recorder(), WindowClock(3, window_seconds=1.0)
+    g = OutputGate(
+        producer,  # type: ignore[arg-type]
+        "out",
+        FEED,
+        clock,
+        True,
+        hold,
+        None,
+        Metrics(),
+        max_hold_seconds=30.0,
+        now=Clock(),
+    )
+    for wid in decided:
+        g.on_verdict(Verdict(FEED, wid, 1))
+    last: dict[int, int] = {}
+    held: dict[tuple[int, int], list[bytes]] = {}
+    sent: list[bytes] = []
+    for msgs in batches:
+        g.forward(msgs)
+        for m in msgs:  # the reference, record by record
+            wid = last[m.p] = max(clock.window_of(m.o, m.ts), last.get(m.p, 0))
+            waiting = any(p == m.p and ms for (_, p), ms in held.items())
+            if hold and (wid not in decided or waiting):
+                held.setdefault((wid, m.p), []).append(m.value())
+            else:
+                sent.append(m.value())
+    assert producer.values() == sent
+    assert g.held() == sum(map(len, held.values()))
+    for (wid, p), values in held.items():
+        assert [m.value() for m in g._windows[wid].msgs[p]] == values
