@@ -111,8 +111,7 @@ class OutputGate:
                 held.extend(batch[a:b])
                 blocked.add(p)
                 continue
-            for m in batch[a:b]:
-                self._produce(m, p)
+            self._produce_run(batch[a:b], p)
             sent += b - a
             self._released[p] = max(self._released.get(p, 0), int(offsets[b - 1]) + 1)
         self._m_out.inc(sent)
@@ -212,9 +211,10 @@ class OutputGate:
             for p in parts & set(window.msgs):
                 msgs = window.msgs.pop(p)
                 self._m_out.inc(len(msgs))
-                for m in msgs:
-                    self._produce(m, p)
-                    self._released[p] = max(self._released.get(p, 0), (m.offset() or 0) + 1)
+                self._produce_run(msgs, p)
+                if msgs:
+                    last = (msgs[-1].offset() or 0) + 1  # a partition's offsets only grow
+                    self._released[p] = max(self._released.get(p, 0), last)
         for p in parts:
             self._last_window.pop(p, None)
         self._m_held.set(self.held())
@@ -239,8 +239,7 @@ class OutputGate:
         taken = 0
         for p, msgs in window.msgs.items() or [(-1, [])]:
             if not share.get(p, 0):  # no synthetic records here: the real ones as they came
-                for m in msgs:
-                    self._produce(m, p)
+                self._produce_run(msgs, p)
                 if msgs:
                     last = (msgs[-1].offset() or 0) + 1  # a partition's offsets only grow
                     self._released[p] = max(self._released.get(p, 0), last)
@@ -254,27 +253,30 @@ class OutputGate:
                 else:
                     m = msgs[i]
                     ts = m.timestamp()[1]
-                    self._produce(m, p)
+                    self._produce_run([m], p)
                     self._released[p] = max(self._released.get(p, 0), (m.offset() or 0) + 1)
         self._m_out.inc(taken + sum(len(ms) for ms in window.msgs.values()))
         if taken:
             self._m_synth.inc(taken)
 
-    def _produce(self, m: Message, partition: int) -> None:
-        args = (
-            self.topic,
-            m.value(),
-            m.key(),
-            partition if self.same else -1,
-            None,
-            None,
-            max(m.timestamp()[1], 0),
-            m.headers(),
-        )
-        try:
-            self.producer.produce(*args)
-        except BufferError:
-            produce_blocking(self.producer, args)
+    def _produce_run(self, msgs: list[Message], partition: int) -> None:
+        """Send ``msgs`` as they came (key, value, headers, timestamp), in one loop."""
+        produce, topic, part = self.producer.produce, self.topic, partition if self.same else -1
+        for m in msgs:
+            args = (
+                topic,
+                m.value(),
+                m.key(),
+                part,
+                None,
+                None,
+                max(m.timestamp()[1], 0),
+                m.headers(),
+            )
+            try:
+                produce(*args)
+            except BufferError:
+                produce_blocking(self.producer, args)
 
 
 def _synthetic_headers(verdict: Verdict) -> list[tuple[str, Any]]:
