@@ -6,6 +6,7 @@ fallbacks so the app attaches to services an operator already runs.
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 from typing import Literal
@@ -55,6 +56,9 @@ class Settings(BaseSettings):
     window_seconds: float | None = Field(default=None, gt=0)
     window_grace_seconds: float = Field(default=10.0, gt=0)
     batch_size: int = Field(default=10_000, gt=0)
+    # processes that decode and sketch, each for its share of the partitions (default: 2,
+    # or 1 on a one-core machine)
+    profilers: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1), ge=1, le=64)
     metrics_port: int = Field(default=9108, ge=0, le=65535)
     web_port: int = Field(default=6066, ge=0, le=65535)  # REST API (faust web); 0: off
     web_bind: str = "0.0.0.0"

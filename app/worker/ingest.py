@@ -44,7 +44,8 @@ from app.settings import Settings
 from app.worker.baseline_ref import BaselineRef
 from app.worker.gate import OutputGate
 from app.worker.options import WorkerOptions
-from app.worker.profiler import ProfilerClient, RawBatch, Stats
+from app.worker.profiler import RawBatch, Stats
+from app.worker.profilers import ProfilerPool, Token
 from app.worker.transactions import Transactions
 from app.worker.windows import WindowClock
 
@@ -193,8 +194,12 @@ class Ingest:
             synth.warm(self.baseline.baseline.version)
         self._synth = synth
         gate = self._gate(producer, synth)
-        profiler = ProfilerClient(
-            self.settings, self.options, self.baseline.baseline, self.partitions
+        profiler = ProfilerPool(
+            self.settings,
+            self.options,
+            self.baseline.baseline,
+            self.partitions,
+            self.settings.profilers,
         )
         consumer.subscribe(
             [self.options.input_topic],
@@ -227,7 +232,7 @@ class Ingest:
         self,
         consumer: Consumer,
         producer: Producer,
-        profiler: ProfilerClient,
+        profiler: ProfilerPool,
         gate: OutputGate,
         verdicts: Consumer,
         synth: SynthClient | None,
@@ -285,7 +290,7 @@ class Ingest:
         )
 
     def _process(
-        self, producer: Producer, profiler: ProfilerClient, gate: OutputGate, msgs: list[Message]
+        self, producer: Producer, profiler: ProfilerPool, gate: OutputGate, msgs: list[Message]
     ) -> None:
         started = time.perf_counter()
         self._last_record = time.monotonic()
@@ -294,19 +299,19 @@ class Ingest:
         self._m_in.inc(len(msgs))
         profiler.set_baseline(self.baseline.baseline)
         raw = _raw_batch(self.options.input_topic, msgs)
-        for offsets, stats in profiler.submit(raw, (_next_offsets(raw.topic, msgs), started)):
+        for offsets, stats in profiler.submit(raw, _next_offsets(raw.topic, msgs), started):
             self._profiled_through(offsets)
             self._account(stats)
 
     def _commit_transaction(
-        self, consumer: Consumer, profiler: ProfilerClient, gate: OutputGate
+        self, consumer: Consumer, profiler: ProfilerPool, gate: OutputGate
     ) -> None:
         assert self._txn is not None
         self._settle(profiler)  # every released record is profiled before its offset commits
         self._txn.commit(consumer, gate.released())
 
     def _settle_output(
-        self, consumer: Consumer, profiler: ProfilerClient, gate: OutputGate, producer: Producer
+        self, consumer: Consumer, profiler: ProfilerPool, gate: OutputGate, producer: Producer
     ) -> None:
         """Make everything released so far durable and committed, synchronously."""
         if self._txn is not None:
@@ -360,7 +365,7 @@ class Ingest:
     def _account(self, stats: Stats) -> None:
         self._m_dlq.inc(stats.dead_lettered)
 
-    def _profiled_through(self, token: tuple[list[TopicPartition], float]) -> None:
+    def _profiled_through(self, token: Token) -> None:
         offsets, started = token
         for tp in offsets:
             self._profiled[tp.partition] = max(self._profiled.get(tp.partition, 0), tp.offset)
@@ -384,7 +389,7 @@ class Ingest:
         except KafkaException as exc:
             log.warning("offset commit failed (records will be re-read): %s", exc)
 
-    def _settle(self, profiler: ProfilerClient) -> None:
+    def _settle(self, profiler: ProfilerPool) -> None:
         for token, stats in profiler.drain():
             self._profiled_through(token)
             self._account(stats)
@@ -410,7 +415,7 @@ class Ingest:
     def _on_revoke(
         self,
         consumer: Consumer,
-        profiler: ProfilerClient,
+        profiler: ProfilerPool,
         gate: OutputGate,
         producer: Producer,
         parts: list[TopicPartition],

@@ -115,7 +115,7 @@ class Profiler:
             batch.lo_ms, batch.hi_ms = int(stamps[rows].min()), int(stamps[rows].max())
             good = rows[~failed[rows]]
             batch.errors = len(rows) - len(good)
-            batch.records = decoded if len(good) == n else _pick(decoded, good)  # type: ignore[assignment]
+            batch.records = decoded if len(good) == n else pick(decoded, good)  # type: ignore[assignment]
             batch.record_partitions = parts[good].tolist()
             batch.record_offsets = offsets[good].tolist()
             self.windows.add(batch)
@@ -151,7 +151,7 @@ class Profiler:
         )
 
 
-def _pick(items: list[Any], index: np.ndarray) -> list[Any]:
+def pick(items: list[Any], index: np.ndarray) -> list[Any]:
     """``items`` at ``index`` (the selection in C)."""
     if len(index) == 0:
         return []
