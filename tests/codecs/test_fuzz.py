@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -57,3 +58,34 @@ def test_mutated_records_decode_or_fail_cleanly(
             assert isinstance(codec.decode(data), dict)
         (one,) = codec.decode_many([data])
         assert isinstance(one, (dict, DecodeError))
+
+
+@settings(max_examples=200, deadline=None)
+@given(batch=st.lists(st.tuples(rows, st.one_of(st.just([]), mutations)), max_size=8))
+def test_a_batch_decodes_like_its_records_one_by_one(
+    tmp_path_factory: pytest.TempPathFactory, batch: list[tuple[dict[str, object], Any]]
+) -> None:
+    """The batch paths (Avro reads a batch back to back from one buffer) give each value
+    what decoding it alone gives: the same record, or an error."""
+    for codec in _codecs(tmp_path_factory.mktemp("registry")):
+        values = [_mutate(codec.encode(record), steps) for record, steps in batch]
+        alone: list[str] = []  # reprs: a NaN field equals itself there
+        for data in values:
+            try:
+                alone.append(repr(codec.decode(data)))
+            except DecodeError:
+                alone.append("error")
+        together = codec.decode_many(values)
+        assert ["error" if isinstance(v, DecodeError) else repr(v) for v in together] == alone
+
+
+def test_a_record_with_trailing_bytes_fails_alone_and_in_a_batch(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    for codec in _codecs(tmp_path_factory.mktemp("registry")):
+        if isinstance(codec, JsonCodec):
+            continue
+        good = codec.encode({"x": 1.0, "n": 5, "s": "hello", "b": True})
+        for batch in ([good + b"\x00"], [good + b"\x02", good], [good, good[:-1], good]):
+            got = codec.decode_many(batch)
+            assert [isinstance(v, DecodeError) for v in got] == [v != good for v in batch]
