@@ -84,9 +84,10 @@ class OutputGate:
         produce call of what goes out at once."""
         msgs = list(msgs)
         batch = [m for m in msgs if m.error() is None]
-        for m in msgs if len(batch) < len(msgs) else ():
-            if m.error() is not None:
-                log.warning("consumer error: %s", m.error())
+        if len(batch) < len(msgs):
+            for m in msgs:
+                if m.error() is not None:
+                    log.warning("consumer error: %s", m.error())
         if not batch:
             return
         now = self.now()
