@@ -6,7 +6,6 @@ fallbacks so the app attaches to services an operator already runs.
 
 from __future__ import annotations
 
-import os
 import socket
 from pathlib import Path
 from typing import Literal
@@ -14,6 +13,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.cores import available_cores
 from app.errors import ConfigError
 
 
@@ -57,8 +57,8 @@ class Settings(BaseSettings):
     window_grace_seconds: float = Field(default=10.0, gt=0)
     batch_size: int = Field(default=10_000, gt=0)
     # processes that decode and sketch, each for its share of the partitions (default: 2,
-    # or 1 on a one-core machine)
-    profilers: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1), ge=1, le=64)
+    # or 1 where the worker may use one core only: CPU affinity, container CPU limit)
+    profilers: int = Field(default_factory=lambda: min(2, available_cores()), ge=1, le=64)
     metrics_port: int = Field(default=9108, ge=0, le=65535)
     web_port: int = Field(default=6066, ge=0, le=65535)  # REST API (faust web); 0: off
     web_bind: str = "0.0.0.0"

@@ -1,7 +1,8 @@
 """Scale-out: 1, 2 and 4 worker processes on a 12-partition feed, JSON and Avro, next to a
 raw confluent-kafka passthrough on the same records and broker.
 
-    python -m load_tests.scale [--records 300000] [--workers 1,2,4] [--formats json,avro]
+    python -m load_tests.scale [--records 300000] [--workers 1,2,4] [--pinned 1,2]
+                               [--formats json,avro]
 
 Per format and worker count (the workers share one consumer group, so they split the
 partitions; the records are written once every partition is assigned, faster than the
@@ -11,6 +12,11 @@ workers read them):
   passthrough and to linear scaling from one worker;
 - CPU seconds per record (every process of every worker: ingest, profiler, analysis);
 - peak resident memory per worker (all its processes).
+
+Two series: ``--workers`` share the machine's cores (what one host running N workers gets),
+``--pinned`` runs each worker on one core of its own (CPU affinity, like a container with
+one CPU; its profiler count follows, so one): scaling to the machine's cores, one core per
+worker, without the first worker already using them all.
 
 Then latency from produce to output for one worker at a steady rate (records are produced
 with the current time as their timestamp, which the output keeps): p50 and p99, with the
@@ -23,6 +29,7 @@ start-up to the figures. Exactly-once is on (the default).
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import threading
 import time
@@ -38,6 +45,7 @@ from confluent_kafka import Consumer, Producer
 
 from app.baseline import build_baseline
 from app.codecs.avro import parse_avro_schema, write_avro
+from app.cores import available_cores
 from app.repository import BaselineRepository
 from app.settings import load_settings
 from load_tests.data import mixed_records
@@ -86,6 +94,7 @@ def cpu_seconds(pid: int) -> float:
 class Run:
     fmt: str
     workers: int
+    pinned: bool
     rate: float
     cpu_per_record_us: float
     peak_rss_mib: list[float]
@@ -99,10 +108,16 @@ def worker_args(fmt: str, schema_path: Path, window: int) -> list[str]:
 
 
 def scale_run(
-    fmt: str, values: list[bytes], workers: int, rows: list[dict[str, Any]], tmp: Path
+    fmt: str,
+    values: list[bytes],
+    workers: int,
+    rows: list[dict[str, Any]],
+    tmp: Path,
+    pinned: bool = False,
 ) -> Run:
     """``workers`` processes join one group on an empty 12-partition topic; once the group
-    has handed out every partition, the records are written and the clock runs."""
+    has handed out every partition, the records are written and the clock runs. Pinned,
+    worker i runs on the i-th core it may use."""
     feed, topic = unique(f"scale-{fmt}-{workers}"), unique(f"scale-{fmt}-{workers}-in")
     total = len(values)
     create_topic(topic, PARTITIONS)
@@ -111,7 +126,11 @@ def scale_run(
     )
     schema_path = tmp / "order.avsc"
     args = worker_args(fmt, schema_path, 12_000)
-    procs = [WorkerProcess(feed, topic, args, env=OFF) for _ in range(workers)]
+    cores = sorted(os.sched_getaffinity(0))
+    procs = [
+        WorkerProcess(feed, topic, args, env=OFF, cpus=frozenset({cores[i]}) if pinned else None)
+        for i in range(workers)
+    ]
     for w in procs:
         w.start(tmp)
     try:
@@ -138,7 +157,7 @@ def scale_run(
     finally:
         for w in procs:
             w.stop()
-    return Run(fmt, workers, marks.rate(), cpu / total * 1e6, peaks)
+    return Run(fmt, workers, pinned, marks.rate(), cpu / total * 1e6, peaks)
 
 
 def latencies(
@@ -205,12 +224,20 @@ def _read_latency(topic: str, seen: list[float], stop: threading.Event) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=300_000)
-    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--workers", default="1,2,4", help="sharing the cores")
+    parser.add_argument(
+        "--pinned",
+        default=",".join(map(str, range(1, available_cores() + 1))),
+        help="one core each (at most the cores this process may use); '' for none",
+    )
     parser.add_argument("--formats", default="json,avro")
     parser.add_argument("--latency-rate", type=float, default=10_000)
-    parser.add_argument("--latency-seconds", type=float, default=20)
+    parser.add_argument("--latency-seconds", type=float, default=20, help="0: no latency runs")
     args = parser.parse_args()
-    counts = [int(n) for n in args.workers.split(",")]
+    counts = [int(n) for n in args.workers.split(",") if n]
+    pinned = [int(n) for n in args.pinned.split(",") if n]
+    if pinned and max(pinned) > available_cores():
+        raise SystemExit(f"--pinned: at most {available_cores()} workers, one per core")
     rows = mixed_records(20_000, seed=11)
     batch = load_settings().batch_size
     runs: list[Run] = []
@@ -227,11 +254,11 @@ def main() -> None:
             fill(topic, values, PARTITIONS)
             raw[fmt] = raw_passthrough(topic, args.records, batch)
             print(f"{fmt}: {args.records:,} records, raw passthrough {raw[fmt]:,.0f}/s")
-            for n in counts:
-                run = scale_run(fmt, values, n, rows, tmp)
+            for n, pin in [(n, False) for n in counts] + [(n, True) for n in pinned]:
+                run = scale_run(fmt, values, n, rows, tmp, pinned=pin)
                 runs.append(run)
-                print(f"  {n} worker(s): {run.rate:,.0f}/s")
-            for hold in (True, False):
+                print(f"  {n} worker(s){', one core each' if pin else ''}: {run.rate:,.0f}/s")
+            for hold in (True, False) if args.latency_seconds > 0 else ():
                 lat[(fmt, hold)] = latencies(
                     fmt, rows, args.latency_rate, args.latency_seconds, hold, tmp
                 )
@@ -246,16 +273,18 @@ def report(
 ) -> None:
     print()
     print(
-        f"{'format':<6} {'workers':>7} {'records/s':>10} {'per worker':>10} {'x raw':>6} "
-        f"{'x linear':>8} {'CPU us/rec':>10} {'peak RSS MiB/worker':>20}"
+        f"{'format':<6} {'workers':>7} {'cores':>9} {'records/s':>10} {'per worker':>10} "
+        f"{'x raw':>6} {'x linear':>8} {'CPU us/rec':>10} {'peak RSS MiB/worker':>20}"
     )
-    fewest = {r.fmt: r for r in sorted(runs, key=lambda r: -r.workers)}  # per format
+    # linear: from the fewest workers of the same format and series
+    fewest = {(r.fmt, r.pinned): r for r in sorted(runs, key=lambda r: -r.workers)}
     for r in runs:
-        base = fewest[r.fmt]
+        base = fewest[(r.fmt, r.pinned)]
         linear = r.rate / (base.rate / base.workers * r.workers)
         rss = "/".join(f"{v:,.0f}" for v in r.peak_rss_mib)
+        cores = "1 each" if r.pinned else "shared"
         print(
-            f"{r.fmt:<6} {r.workers:>7} {r.rate:>10,.0f} {r.rate / r.workers:>10,.0f} "
+            f"{r.fmt:<6} {r.workers:>7} {cores:>9} {r.rate:>10,.0f} {r.rate / r.workers:>10,.0f} "
             f"{r.rate / raw[r.fmt]:>6.2f} {linear:>8.2f} {r.cpu_per_record_us:>10.1f} {rss:>20}"
         )
     for fmt, rate in raw.items():

@@ -120,6 +120,7 @@ class WorkerProcess:
     web_port: int = field(default_factory=free_port)
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
+    cpus: frozenset[int] | None = None  # CPU affinity of the worker and its children
     log_path: Path | None = None
     _log_file: Any = None
 
@@ -146,6 +147,8 @@ class WorkerProcess:
             *self.args,
         )
         self._log_file = self.log_path.open("wb")
+        if self.cpus is not None:  # util-linux; children inherit the affinity
+            cmd = ["taskset", "--cpu-list", ",".join(map(str, sorted(self.cpus))), *cmd]
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, env=env, stdout=self._log_file, stderr=subprocess.STDOUT
         )
