@@ -11,7 +11,9 @@ from typing import Any
 
 import fastavro
 
+from app.codecs.avro_columns import ColumnarReader
 from app.codecs.base import decode_each
+from app.codecs.columns import Columns
 from app.errors import DecodeError, SchemaError
 
 
@@ -80,6 +82,7 @@ class AvroCodec:
 
     def __init__(self, schema: str | Mapping[str, Any]) -> None:
         self.schema = parse_avro_schema(schema)
+        self._columnar = ColumnarReader.for_schema(self.schema)
 
     @classmethod
     def from_file(cls, path: Path) -> AvroCodec:
@@ -94,6 +97,9 @@ class AvroCodec:
     def decode_many(self, values: Sequence[bytes]) -> list[dict[str, Any] | DecodeError]:
         rows = read_avro_many(values, self.schema)
         return decode_each(self, values) if rows is None else list(rows)
+
+    def decode_columns(self, values: Sequence[bytes]) -> Columns | None:
+        return None if self._columnar is None else self._columnar.read(values)
 
     def encode(self, record: Mapping[str, Any]) -> bytes:
         return write_avro(record, self.schema)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from app.codecs.columns import Columns
 from app.errors import DecodeError
 
 
@@ -20,6 +21,10 @@ class Codec(Protocol):
 
     def decode_many(self, values: Sequence[bytes]) -> list[dict[str, Any] | DecodeError]:
         """Decode a batch; a value that fails yields its DecodeError in its place."""
+
+    def decode_columns(self, values: Sequence[bytes]) -> Columns | None:
+        """A batch of valid records as columns, or None (some are bad, or this codec has no
+        columnar path): then ``decode_many``."""
 
 
 def decode_each(codec: Codec, values: Sequence[bytes]) -> list[dict[str, Any] | DecodeError]:

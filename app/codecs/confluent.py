@@ -99,6 +99,9 @@ class ConfluentAvroCodec:
         fields = read_avro(data[HEADER.size :], self._schema(schema_id))
         return FramedRecord(fields, schema_id, self._texts[schema_id])
 
+    def decode_columns(self, values: Sequence[bytes]) -> None:
+        return None
+
     def decode_many(self, values: Sequence[bytes]) -> list[dict[str, Any] | DecodeError]:
         return decode_each(self, values)
 

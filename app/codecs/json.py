@@ -26,6 +26,9 @@ class JsonCodec:
     def encode(self, record: Mapping[str, Any]) -> bytes:
         return orjson.dumps(dict(record))
 
+    def decode_columns(self, values: Sequence[bytes]) -> None:
+        return None
+
     def decode_many(self, values: Sequence[bytes]) -> list[dict[str, Any] | DecodeError]:
         try:  # the common case, all valid objects, decoded in one C loop
             rows = list(map(orjson.loads, values))

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from app.codecs.columns import Columns
 from app.profile.field import HLL_LG_K, ITEMS_LG_MAX_K, KLL_K, FieldProfile
 from app.profile.sample import RowSample
 from app.profile.window import WindowProfile
@@ -72,11 +73,13 @@ class ProfileBuilder:
         self.sample = RowSample.empty(joint) if len(joint) >= 2 else None
 
     def add(
-        self, records: Sequence[Mapping[str, Any]], keys: np.ndarray | None = None
+        self, records: Sequence[Mapping[str, Any]] | Columns, keys: np.ndarray | None = None
     ) -> dict[str, np.ndarray]:
         """Add a batch; returns the finite numeric values per field (for stream detectors).
 
         ``keys`` identify the records for the row sample (default: their running number)."""
+        if isinstance(records, Columns):
+            return self._add_columns(records, keys)
         if self.sample is not None:
             if keys is None:
                 keys = np.arange(self.records, self.records + len(records), dtype=np.uint64)
@@ -91,6 +94,46 @@ class ProfileBuilder:
             if values is not None and len(values):
                 numeric[name] = values
         return numeric
+
+    def _add_columns(self, batch: Columns, keys: np.ndarray | None) -> dict[str, np.ndarray]:
+        """``add`` for a batch decoded into columns: typed numeric columns skip the per-value
+        type scan; the others take the same path as values of records."""
+        if self.sample is not None:
+            if keys is None:
+                keys = np.arange(self.records, self.records + len(batch), dtype=np.uint64)
+            self.sample = self.sample.offer(batch, keys)
+        self.in_order = True
+        self.records += len(batch)
+        numeric: dict[str, np.ndarray] = {}
+        for name, array in batch.arrays.items():
+            kind = array.type
+            values: np.ndarray | None
+            if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+                values = self._update_typed(
+                    name, array, "int" if pa.types.is_integer(kind) else "float"
+                )
+            else:
+                values = self._update(name, array.to_pylist())
+            if values is not None and len(values):
+                numeric[name] = values
+        return numeric
+
+    def _update_typed(self, name: str, array: pa.Array, type_name: str) -> np.ndarray:
+        fp = self._profile(name)
+        nulls = array.null_count
+        fp.count += len(array)
+        fp.nulls += nulls
+        if nulls:
+            fp.types["null"] += nulls
+        if len(array) > nulls:
+            fp.types[type_name] += len(array) - nulls
+        values: np.ndarray = np.asarray(
+            array.drop_null().to_numpy(zero_copy_only=False), dtype=np.float64
+        )
+        values = values[np.isfinite(values)]
+        if len(values):
+            self._update_numbers(name, fp, values, self._specs.get(name))
+        return values
 
     def add_column(self, name: str, column: list[Any]) -> FieldProfile:
         """Profile one field's values directly (no records); returns its profile so far."""

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from app.codecs.columns import Columns
 from app.errors import SketchError
 
 SAMPLE_SIZE = 200
@@ -54,7 +55,7 @@ class RowSample:
     def threshold(self) -> float:
         return float(self.priority[-1]) if len(self) >= self.k else 1.0
 
-    def offer(self, records: Sequence[Mapping[str, Any]], keys: np.ndarray) -> RowSample:
+    def offer(self, records: Sequence[Mapping[str, Any]] | Columns, keys: np.ndarray) -> RowSample:
         """The sample after seeing ``records`` (identified by ``keys``)."""
         pri = priorities(keys)
         chosen = np.flatnonzero(pri < self.threshold())
@@ -62,10 +63,13 @@ class RowSample:
             chosen = chosen[np.argpartition(pri[chosen], self.k)[: self.k]]
         if not len(chosen):
             return self
-        rows = np.array(
-            [[_number(records[i].get(f)) for f in self.fields] for i in chosen.tolist()],
-            dtype=np.float64,
-        ).reshape(len(chosen), len(self.fields))
+        if isinstance(records, Columns):
+            rows = records.matrix(self.fields, chosen)
+        else:
+            rows = np.array(
+                [[_number(records[i].get(f)) for f in self.fields] for i in chosen.tolist()],
+                dtype=np.float64,
+            ).reshape(len(chosen), len(self.fields))
         return self._keep(
             np.concatenate([self.priority, pri[chosen]]), np.vstack([self.rows, rows])
         )

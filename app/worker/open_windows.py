@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from app.codecs.columns import Columns
 from app.detectors.adwin import AdwinMonitor
 from app.errors import DriftmendError
 from app.profile.builder import ProfileBuilder
@@ -37,7 +38,7 @@ class Batch:
     """Decoded records of one window from one consumer batch, with each one's partition."""
 
     window_id: int
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[dict[str, Any]] | Columns = field(default_factory=list)
     record_partitions: list[int] = field(default_factory=list)
     record_offsets: list[int] = field(default_factory=list)
     partitions: set[int] = field(default_factory=set)
@@ -108,7 +109,7 @@ class OpenWindows:
         records = batch.records
         if len(batch.partitions) > 1 and np.any(parts[1:] < parts[:-1]):
             order = np.argsort(parts, kind="stable")  # partition by partition, offset order
-            records = [records[i] for i in order]
+            records = take(records, order)
             parts = parts[order]
             keys = None if keys is None else keys[order]
         numeric = window.builder.add(records, keys)
@@ -129,7 +130,7 @@ class OpenWindows:
     def _per_partition(
         name: str,
         values: np.ndarray,
-        records: list[dict[str, Any]],
+        records: list[dict[str, Any]] | Columns,
         parts: np.ndarray,
         in_order: bool,
     ) -> list[tuple[int, np.ndarray]]:
@@ -139,6 +140,9 @@ class OpenWindows:
         out = []
         bounds = [*starts.tolist(), len(records)]
         for i, p in enumerate(keys.tolist()):
+            if isinstance(records, Columns):
+                out.append((p, records.numbers(name, bounds[i], bounds[i + 1])))
+                continue
             chunk = np.fromiter(
                 (
                     v
@@ -151,8 +155,8 @@ class OpenWindows:
         return out
 
     def _not_seen(
-        self, batch: Batch, parts: np.ndarray, records: list[dict[str, Any]]
-    ) -> tuple[list[dict[str, Any]], np.ndarray, bool] | None:
+        self, batch: Batch, parts: np.ndarray, records: list[dict[str, Any]] | Columns
+    ) -> tuple[list[dict[str, Any]] | Columns, np.ndarray, bool] | None:
         """The batch's records ADWIN has not seen (None: all of them), in partition order."""
         for p in batch.partitions:
             self._adwin_of(p)  # restores the partition's state on its first records
@@ -169,7 +173,7 @@ class OpenWindows:
         if keep.all():
             return None
         index = np.flatnonzero(keep)
-        return [records[i] for i in index.tolist()], parts[index], False
+        return take(records, index), parts[index], False
 
     def _adwin_of(self, partition: int) -> AdwinMonitor:
         monitor = self._adwin.get(partition)
@@ -239,6 +243,13 @@ class OpenWindows:
             w.hi_ms,
             frozenset(w.partitions),
         )
+
+
+def take(records: Sequence[Any] | Columns, index: np.ndarray) -> Any:
+    """``records`` at ``index``, in its order."""
+    if isinstance(records, Columns):
+        return records.take(index)
+    return [records[i] for i in index.tolist()]
 
 
 def _last_offsets(batch: Batch) -> dict[int, int]:

@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_limits
 
 from app.baseline.model import Baseline
 from app.codecs.base import Codec
+from app.codecs.columns import Columns
 from app.detectors.adwin import AdwinMonitor
 from app.errors import DecodeError, DriftmendError, KafkaError
 from app.kafka.produce import produce_args, produce_blocking
@@ -35,7 +36,7 @@ from app.profile.window import WindowProfile
 from app.repository.adwin import AdwinCheckpoints
 from app.repository.baselines import connect_redis
 from app.settings import Settings
-from app.worker.open_windows import Batch, Checkpoints, OpenWindows
+from app.worker.open_windows import Batch, Checkpoints, OpenWindows, take
 from app.worker.options import WorkerOptions
 from app.worker.windows import WindowClock
 
@@ -103,7 +104,7 @@ class Profiler:
         stamps = np.asarray(raw.timestamps, dtype=np.int64)
         parts = np.asarray(raw.partitions, dtype=np.int64)
         failed = np.zeros(n, dtype=bool)
-        if DecodeError in set(map(type, decoded)):
+        if not isinstance(decoded, Columns) and DecodeError in set(map(type, decoded)):
             failed = np.fromiter(map(DecodeError.__instancecheck__, decoded), bool, n)
             for i in np.flatnonzero(failed).tolist():
                 self._dead_letter(raw, i, decoded[i])  # type: ignore[arg-type]
@@ -115,7 +116,9 @@ class Profiler:
             batch.lo_ms, batch.hi_ms = int(stamps[rows].min()), int(stamps[rows].max())
             good = rows[~failed[rows]]
             batch.errors = len(rows) - len(good)
-            batch.records = decoded if len(good) == n else pick(decoded, good)  # type: ignore[assignment]
+            # no DecodeError at ``good``
+            kept: Any = decoded if len(good) == n else take(decoded, good)
+            batch.records = kept
             batch.record_partitions = parts[good].tolist()
             batch.record_offsets = offsets[good].tolist()
             self.windows.add(batch)
@@ -296,11 +299,13 @@ class ProfilerClient:
 
 def decode_bounded(
     codec: Codec, values: Sequence[bytes], limit: int
-) -> list[dict[str, Any] | DecodeError]:
-    """``codec.decode_many``, except that a value over ``limit`` bytes is not decoded: it
-    yields a DecodeError (and goes to the dead-letter topic like any undecodable record)."""
+) -> list[dict[str, Any] | DecodeError] | Columns:
+    """The batch as columns where the codec can and every record is good, else
+    ``codec.decode_many``; a value over ``limit`` bytes is not decoded: it yields a
+    DecodeError (and goes to the dead-letter topic like any undecodable record)."""
     if max(map(len, values), default=0) <= limit:
-        return codec.decode_many(values)
+        columns = codec.decode_columns(values)
+        return codec.decode_many(values) if columns is None else columns
     small = [i for i, v in enumerate(values) if len(v) <= limit]
     out: list[dict[str, Any] | DecodeError] = [
         DecodeError(
