@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import fastavro
 import numpy as np
@@ -32,19 +32,26 @@ _BOUNDS = np.asarray([1 << (7 * k) for k in range(1, 10)], dtype=np.uint64)
 _POLARS_ERRORS = (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError, ValueError)
 
 
-def flat_fields(schema: Any) -> list[tuple[str, str, bool]] | None:
-    """(name, primitive type, nullable) per field of a record of primitives, each optionally
-    in a two-branch union with null; None for any other schema."""
+class Field(NamedTuple):
+    name: str
+    kind: str  # the primitive type
+    null_branch: int | None  # position of null in its union; None when not nullable
+
+
+def flat_fields(schema: Any) -> list[Field] | None:
+    """The fields of a record of primitives, each optionally in a two-branch union with
+    null; None for any other schema."""
     if not isinstance(schema, dict) or schema.get("type") != "record":
         return None
     out = []
     for f in schema.get("fields", []):
-        kind, nullable = f["type"], False
+        kind, null_branch = f["type"], None
         if isinstance(kind, list) and len(kind) == 2 and "null" in kind:
-            kind, nullable = next(k for k in kind if k != "null"), True
+            null_branch = kind.index("null")
+            kind = kind[1 - null_branch]
         if not isinstance(kind, str) or kind not in {*_FIXED, *_VARINT, *_BYTES}:
             return None
-        out.append((f["name"], kind, nullable))
+        out.append(Field(f["name"], kind, null_branch))
     return out
 
 
@@ -59,13 +66,9 @@ def zigzag(v: np.ndarray) -> np.ndarray:
 
 
 class ColumnarReader:
-    def __init__(self, schema: Any, fields: list[tuple[str, str, bool]]) -> None:
+    def __init__(self, schema: Any, fields: list[Field]) -> None:
         self.fields = fields
-        self._null_index = {
-            f["name"]: f["type"].index("null")
-            for f in schema["fields"]
-            if isinstance(f["type"], list)
-        }
+        self.names = [f.name for f in fields]
         header = io.BytesIO()
         fastavro.writer(header, schema, [], sync_marker=SYNC)
         self.header = header.getvalue()
@@ -85,7 +88,7 @@ class ColumnarReader:
             frame = pl.read_avro(io.BytesIO(block))
         except _POLARS_ERRORS:
             return None
-        if frame.height != len(values) or frame.columns != [f[0] for f in self.fields]:
+        if frame.height != len(values) or frame.columns != self.names:
             return None
         arrays = {name: _array(frame[name]) for name in frame.columns}
         lengths = np.fromiter(map(len, values), np.int64, len(values))
@@ -100,12 +103,15 @@ class ColumnarReader:
             return False
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         at = np.zeros(len(lengths), dtype=np.int64)  # where the field starts in each record
-        for name, kind, nullable in self.fields:
+        for name, kind, null_branch in self.fields:
             array = arrays[name]
-            valid = array.is_valid().to_numpy(zero_copy_only=False)
-            if nullable:
-                value_branch = 1 if self._null_first(name) else 0
-                branch = np.where(valid, value_branch, 1 - value_branch)
+            if null_branch is None:
+                if array.null_count:
+                    return False
+                valid = np.ones(len(lengths), dtype=bool)
+            else:
+                valid = array.is_valid().to_numpy(zero_copy_only=False)
+                branch = np.where(valid, 1 - null_branch, null_branch)
                 if not np.array_equal(raw[np.minimum(starts + at, len(raw) - 1)], branch * 2):
                     return False
                 at = at + 1
@@ -123,9 +129,6 @@ class ColumnarReader:
                 size = length + varint_sizes(zigzag(length))
             at = at + np.where(valid, size, 0)
         return bool(np.array_equal(at, lengths))
-
-    def _null_first(self, name: str) -> bool:
-        return self._null_index[name] == 0
 
 
 def _array(series: pl.Series) -> pa.Array:
