@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Protocol
 
 import numpy as np
@@ -249,7 +250,16 @@ def take(records: Sequence[Any] | Columns, index: np.ndarray) -> Any:
     """``records`` at ``index``, in its order."""
     if isinstance(records, Columns):
         return records.take(index)
-    return [records[i] for i in index.tolist()]
+    return pick(records, index)
+
+
+def pick(items: Sequence[Any], index: np.ndarray) -> list[Any]:
+    """``items`` at ``index`` (the selection in C)."""
+    if len(index) == 0:
+        return []
+    if len(index) == 1:
+        return [items[int(index[0])]]
+    return list(itemgetter(*index.tolist())(items))
 
 
 def _last_offsets(batch: Batch) -> dict[int, int]:

@@ -17,7 +17,6 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -152,15 +151,6 @@ class Profiler:
             self.producer,
             produce_args(self.settings.dlq_topic, raw.values[i], raw.keys[i], headers=headers),
         )
-
-
-def pick(items: list[Any], index: np.ndarray) -> list[Any]:
-    """``items`` at ``index`` (the selection in C)."""
-    if len(index) == 0:
-        return []
-    if len(index) == 1:
-        return [items[int(index[0])]]
-    return list(itemgetter(*index.tolist())(items))
 
 
 # -- the child process ---------------------------------------------------------------------

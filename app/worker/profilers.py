@@ -19,8 +19,9 @@ from confluent_kafka import TopicPartition
 
 from app.baseline.model import Baseline
 from app.settings import Settings
+from app.worker.open_windows import pick
 from app.worker.options import WorkerOptions
-from app.worker.profiler import ProfilerClient, RawBatch, Stats, pick
+from app.worker.profiler import ProfilerClient, RawBatch, Stats
 
 Token = tuple[list[TopicPartition], float]
 
