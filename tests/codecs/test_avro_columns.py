@@ -43,21 +43,14 @@ wide_rows = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.parametrize(("schema", "records"), [(SCHEMA, rows), (WIDE, wide_rows)])
 @settings(max_examples=100, deadline=None)
-@given(batch=st.lists(rows, min_size=1, max_size=40))
-def test_columns_are_the_records_fastavro_reads(batch: list[dict[str, Any]]) -> None:
-    codec = AvroCodec(SCHEMA)
-    values = [codec.encode(r) for r in batch]
-    columns = codec.decode_columns(values)
-    assert columns is not None
-    assert columns.rows() == [read_avro(v, codec.schema) for v in values]
-
-
-@settings(max_examples=100, deadline=None)
-@given(batch=st.lists(wide_rows, min_size=1, max_size=40))
-def test_every_primitive_and_nullable_union(batch: list[dict[str, Any]]) -> None:
-    codec = AvroCodec(WIDE)
-    values = [codec.encode(r) for r in batch]
+@given(data=st.data())
+def test_columns_are_the_records_fastavro_reads(
+    schema: dict[str, Any], records: st.SearchStrategy[dict[str, Any]], data: st.DataObject
+) -> None:
+    codec = AvroCodec(schema)
+    values = [codec.encode(r) for r in data.draw(st.lists(records, min_size=1, max_size=40))]
     columns = codec.decode_columns(values)
     assert columns is not None
     assert repr(columns.rows()) == repr([read_avro(v, codec.schema) for v in values])  # NaN
