@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any
 
 import datasketches as ds
@@ -281,26 +282,26 @@ class ProfileBuilder:
 
 
 def _columns(records: Sequence[Mapping[str, Any]]) -> tuple[dict[str, list[Any]], bool]:
-    """Split records into columns (and whether each column keeps record order); records of
-    one shape (same keys in the same order, the usual case) are transposed in C by ``zip``."""
+    """Split records into columns (and whether each column keeps record order); when every
+    record has the first one's keys (the usual case, in any order) each column is one
+    ``itemgetter`` pass in C."""
+    keys = tuple(records[0]) if records else ()
+    if records and set(map(len, records)) == {len(keys)}:
+        try:
+            return {name: list(map(itemgetter(name), records)) for name in keys}, True
+        except KeyError:  # as many keys, not the same ones
+            pass
     shape_of = list(map(tuple, records))
-    if shape_of and shape_of.count(shape_of[0]) == len(shape_of):
-        return {
-            name: list(values)
-            for name, values in zip(
-                shape_of[0], zip(*map(_values, records), strict=True), strict=True
-            )
-        }, True
     shapes: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
-    for keys, record in zip(shape_of, records, strict=True):
-        group = shapes.get(keys)
+    for shape, record in zip(shape_of, records, strict=True):
+        group = shapes.get(shape)
         if group is None:
-            shapes[keys] = [record]
+            shapes[shape] = [record]
         else:
             group.append(record)
     columns: dict[str, list[Any]] = {}
-    for keys, group in shapes.items():
-        for name, values in zip(keys, zip(*map(_values, group), strict=True), strict=True):
+    for shape, group in shapes.items():
+        for name, values in zip(shape, zip(*map(_values, group), strict=True), strict=True):
             column = columns.get(name)
             if column is None:
                 columns[name] = list(values)
