@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from confluent_kafka import Message, Producer
+from confluent_kafka import Producer
 
 from app.inject.interleave import SYNTHETIC, pattern, shares
 from app.inject.synth_process import Result, SynthClient
 from app.inject.verdict import Verdict
 from app.kafka.produce import produce_blocking
 from app.metrics import Metrics
+from app.worker.polled import Polled
 from app.worker.windows import WindowClock
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ REMEMBERED = 4096  # decided window ids kept, for records that arrive after thei
 
 @dataclass
 class _Window:
-    msgs: dict[int, list[Message]] = field(default_factory=dict)  # partition -> in order
+    msgs: dict[int, Polled] = field(default_factory=dict)  # partition -> its records, in order
     count: int = 0
     last_add: float = 0.0
     verdict: Verdict | None = None
@@ -78,27 +79,21 @@ class OutputGate:
         self._m_out = metrics.records_out.labels(feed, topic)
 
     # -- records in -----------------------------------------------------------------------
-    def forward(self, msgs: Iterable[Message]) -> None:
+    def forward(self, batch: Polled) -> None:
         """Send or hold a consumer batch, a run of records (one partition, one window) at a
         time: the windows are computed for the whole batch, nothing per record but the
         produce call of what goes out at once."""
-        msgs = list(msgs)
-        batch = [m for m in msgs if m.error() is None]
-        if len(batch) < len(msgs):
-            for m in msgs:
-                if m.error() is not None:
-                    log.warning("consumer error: %s", m.error())
-        if not batch:
+        if not len(batch):
             return
         now = self.now()
-        parts = np.array([m.partition() or 0 for m in batch], dtype=np.int64)
-        offsets = np.array([m.offset() or 0 for m in batch], dtype=np.int64)
-        stamps = np.array([m.timestamp()[1] for m in batch], dtype=np.int64)
+        parts = np.array(batch.partitions, dtype=np.int64)
+        offsets = np.array(batch.offsets, dtype=np.int64)
+        stamps = np.array(batch.timestamps, dtype=np.int64)
         windows = self._windows_of(parts, offsets, stamps)
         cut = np.flatnonzero((parts[1:] != parts[:-1]) | (windows[1:] != windows[:-1])) + 1
         starts, ends = [0, *cut.tolist()], [*cut.tolist(), len(batch)]
         # partitions with records waiting: nothing of theirs may overtake them, decided or not
-        blocked = {p for w in self._windows.values() for p, ms in w.msgs.items() if ms}
+        blocked = {p for w in self._windows.values() for p, ms in w.msgs.items() if len(ms)}
         sent = 0
         for a, b in zip(starts, ends, strict=True):
             p, wid = int(parts[a]), int(windows[a])
@@ -107,12 +102,12 @@ class OutputGate:
                 window = self._windows[wid] = _Window(verdict=self._decided.get(wid))
             window.count += b - a
             window.last_add = now
-            held = window.msgs.setdefault(p, [])
+            held = window.msgs.setdefault(p, Polled())
             if self.hold and (wid not in self._decided or p in blocked):
-                held.extend(batch[a:b])
+                held.extend(batch, a, b)
                 blocked.add(p)
                 continue
-            self._produce_run(batch[a:b], p)
+            self._produce_run(batch, p, a, b)
             sent += b - a
             self._released[p] = max(self._released.get(p, 0), int(offsets[b - 1]) + 1)
         self._m_out.inc(sent)
@@ -155,7 +150,7 @@ class OutputGate:
         window.verdict = verdict
         n = round(verdict.rate * window.count)
         if n > 0 and self.synth is not None:
-            example = next((ms[0].value() for ms in window.msgs.values() if ms), None)
+            example = next((ms.values[0] for ms in window.msgs.values() if len(ms)), None)
             window.request = self.synth.request(
                 verdict.baseline_version,
                 n,
@@ -213,9 +208,7 @@ class OutputGate:
                 msgs = window.msgs.pop(p)
                 self._m_out.inc(len(msgs))
                 self._produce_run(msgs, p)
-                if msgs:
-                    last = (msgs[-1].offset() or 0) + 1  # a partition's offsets only grow
-                    self._released[p] = max(self._released.get(p, 0), last)
+                self._released_through(p, msgs)
         for p in parts:
             self._last_window.pop(p, None)
         self._m_held.set(self.held())
@@ -238,42 +231,45 @@ class OutputGate:
         share = shares(len(values), sizes)
         headers = _synthetic_headers(verdict) if verdict is not None else []
         taken = 0
-        for p, msgs in window.msgs.items() or [(-1, [])]:
+        for p, msgs in window.msgs.items() or [(-1, Polled())]:
             if not share.get(p, 0):  # no synthetic records here: the real ones as they came
                 self._produce_run(msgs, p)
-                if msgs:
-                    last = (msgs[-1].offset() or 0) + 1  # a partition's offsets only grow
-                    self._released[p] = max(self._released.get(p, 0), last)
+                self._released_through(p, msgs)
                 continue
-            ts = msgs[0].timestamp()[1] if msgs else 0
+            ts = msgs.timestamps[0] if len(msgs) else 0
             for i in pattern(len(msgs), share.get(p, 0)):
                 if i == SYNTHETIC:
                     args = (self.topic, values[taken], None, p if self.same else -1)
                     produce_blocking(self.producer, (*args, None, None, max(ts, 0), headers))
                     taken += 1
                 else:
-                    m = msgs[i]
-                    ts = m.timestamp()[1]
-                    self._produce_run([m], p)
-                    self._released[p] = max(self._released.get(p, 0), (m.offset() or 0) + 1)
+                    ts = msgs.timestamps[i]
+                    self._produce_run(msgs, p, i, i + 1)
+            self._released_through(p, msgs)
         self._m_out.inc(taken + sum(len(ms) for ms in window.msgs.values()))
         if taken:
             self._m_synth.inc(taken)
 
-    def _produce_run(self, msgs: list[Message], partition: int) -> None:
-        """Send ``msgs`` as they came (key, value, headers, timestamp), in one loop."""
+    def _released_through(self, partition: int, msgs: Polled) -> None:
+        if len(msgs):  # a partition's offsets only grow
+            last = msgs.offsets[-1] + 1
+            self._released[partition] = max(self._released.get(partition, 0), last)
+
+    def _produce_run(
+        self, msgs: Polled, partition: int, start: int = 0, stop: int | None = None
+    ) -> None:
+        """Send records ``start:stop`` as they came (key, value, headers, timestamp), in
+        one loop."""
         produce, topic, part = self.producer.produce, self.topic, partition if self.same else -1
-        for m in msgs:
-            args = (
-                topic,
-                m.value(),
-                m.key(),
-                part,
-                None,
-                None,
-                max(m.timestamp()[1], 0),
-                m.headers(),
-            )
+        run = zip(
+            msgs.values[start:stop],
+            msgs.keys[start:stop],
+            msgs.timestamps[start:stop],
+            msgs.headers[start:stop],
+            strict=True,
+        )
+        for value, key, ts, headers in run:
+            args = (topic, value, key, part, None, None, max(ts, 0), headers)
             try:
                 produce(*args)
             except BufferError:

@@ -44,7 +44,8 @@ from app.settings import Settings
 from app.worker.baseline_ref import BaselineRef
 from app.worker.gate import OutputGate
 from app.worker.options import WorkerOptions
-from app.worker.profiler import RawBatch, Stats
+from app.worker.polled import Polled
+from app.worker.profiler import Stats
 from app.worker.profilers import ProfilerPool, Token
 from app.worker.transactions import Transactions
 from app.worker.windows import WindowClock
@@ -295,11 +296,14 @@ class Ingest:
         started = time.perf_counter()
         self._last_record = time.monotonic()
         self._idle_flushed = False
-        gate.forward(msgs)
+        batch = Polled.of(msgs)
+        gate.forward(batch)
         self._m_in.inc(len(msgs))
         profiler.set_baseline(self.baseline.baseline)
-        raw = _raw_batch(self.options.input_topic, msgs)
-        for offsets, stats in profiler.submit(raw, _next_offsets(raw.topic, msgs), started):
+        topic = self.options.input_topic
+        for offsets, stats in profiler.submit(
+            batch.raw_batch(topic), batch.next_offsets(topic), started
+        ):
             self._profiled_through(offsets)
             self._account(stats)
 
@@ -452,32 +456,3 @@ class Ingest:
                     )
         except KafkaException as exc:
             log.debug("lag not available: %s", exc)
-
-
-def _raw_batch(topic: str, msgs: list[Message]) -> RawBatch:
-    """The live (non-tombstone) records of a batch, for the profiler: one pass per
-    attribute, no per-record bookkeeping."""
-    errors = [m.error() for m in msgs]
-    values = [m.value() for m in msgs]
-    if errors.count(None) < len(msgs) or None in values:  # tombstones are not profiled
-        msgs = [
-            m for m, e, v in zip(msgs, errors, values, strict=True) if e is None and v is not None
-        ]
-        values = [m.value() for m in msgs]
-    return RawBatch(
-        topic,
-        values,  # type: ignore[arg-type]
-        [m.key() for m in msgs],
-        [m.headers() for m in msgs],
-        [m.partition() or 0 for m in msgs],
-        [m.offset() or 0 for m in msgs],
-        [m.timestamp()[1] for m in msgs],
-    )
-
-
-def _next_offsets(topic: str, msgs: list[Message]) -> list[TopicPartition]:
-    """The offsets to commit after a batch: one past the last record of each partition
-    (offsets rise within a partition, so the last pair per partition wins)."""
-    ok = [m for m in msgs if m.error() is None]
-    last = dict(zip([m.partition() or 0 for m in ok], [m.offset() or 0 for m in ok], strict=True))
-    return [TopicPartition(topic, p, o + 1) for p, o in last.items()]

@@ -16,6 +16,7 @@ from app.inject.synth_process import Result
 from app.inject.verdict import Verdict
 from app.metrics import Metrics
 from app.worker.gate import OutputGate
+from app.worker.polled import Polled
 from app.worker.windows import WindowClock
 
 FEED = "orders"
@@ -107,7 +108,7 @@ def batch(partition: int, offsets: range) -> list[Msg]:
 
 def test_records_wait_for_their_windows_verdict() -> None:
     g, out, _ = gate()
-    g.forward(batch(0, range(0, 15)) + batch(1, range(0, 5)))
+    g.forward(Polled.of(batch(0, range(0, 15)) + batch(1, range(0, 5))))
     assert not g.pump() and out.sent == [] and g.held() == 20
     g.on_verdict(Verdict(FEED, 0, 1))
     assert g.pump()
@@ -120,7 +121,7 @@ def test_records_wait_for_their_windows_verdict() -> None:
 
 def test_verdicts_of_other_feeds_and_windows_out_of_order_are_respected() -> None:
     g, out, _ = gate()
-    g.forward(batch(0, range(0, 25)))
+    g.forward(Polled.of(batch(0, range(0, 25))))
     g.on_verdict(Verdict("other", 0, 1))
     g.on_verdict(Verdict(FEED, 1, 1))
     assert not g.pump()  # window 0 first
@@ -134,10 +135,10 @@ def test_verdicts_for_the_feed_on_another_input_topic_are_ignored() -> None:
     (read back at start) must neither release nor steer this topic's windows."""
     synth = FakeSynth()
     g, out, _ = gate(synth=synth, input_topic="flights.2")
-    g.forward(batch(0, range(0, 10)))
+    g.forward(Polled.of(batch(0, range(0, 10))))
     g.on_verdict(Verdict(FEED, 0, 1, rate=1.0, topic="flights.1"))
     assert not g.pump() and out.sent == [] and synth.asked == []
-    g.forward(batch(0, range(10, 12)))  # window 1: not decided either
+    g.forward(Polled.of(batch(0, range(10, 12))))  # window 1: not decided either
     assert g.held() == 12
     g.on_verdict(Verdict(FEED, 0, 1, rate=0.5, topic="flights.2"))
     assert len(synth.asked) == 1 and synth.asked[0][1] == 5
@@ -146,7 +147,7 @@ def test_verdicts_for_the_feed_on_another_input_topic_are_ignored() -> None:
 def test_synthetic_records_are_interleaved_marked_and_proportional() -> None:
     synth = FakeSynth()
     g, out, _ = gate(synth=synth)
-    g.forward(batch(0, range(0, 10)) + batch(1, range(0, 10)))
+    g.forward(Polled.of(batch(0, range(0, 10)) + batch(1, range(0, 10))))
     g.on_verdict(Verdict(FEED, 0, 3, rate=0.5, alpha=0.25, event_id="ev", severity="high"))
     assert synth.asked[0][:3] == (3, 10, 0.25)  # version, n = 0.5 x 20, alpha
     assert not g.pump()  # waits for the samples
@@ -166,7 +167,7 @@ def test_synthetic_records_are_interleaved_marked_and_proportional() -> None:
 
 def test_a_window_without_verdict_goes_out_after_the_hold_limit() -> None:
     g, out, clock = gate()
-    g.forward(batch(0, range(0, 5)))
+    g.forward(Polled.of(batch(0, range(0, 5))))
     clock.t = 29.0
     assert not g.pump()
     clock.t = 31.0
@@ -177,7 +178,7 @@ def test_a_window_without_verdict_goes_out_after_the_hold_limit() -> None:
 def test_missing_samples_do_not_hold_records_forever() -> None:
     synth = FakeSynth()
     g, out, clock = gate(synth=synth)
-    g.forward(batch(0, range(0, 10)))
+    g.forward(Polled.of(batch(0, range(0, 10))))
     g.on_verdict(Verdict(FEED, 0, 1, rate=1.0))
     clock.t = 31.0
     assert g.pump() and out.values() == [f"0:{o}".encode() for o in range(10)]
@@ -188,16 +189,16 @@ def test_missing_samples_do_not_hold_records_forever() -> None:
 
 def test_records_of_a_decided_window_go_out_at_once() -> None:
     g, out, _ = gate()
-    g.forward(batch(0, range(0, 3)))
+    g.forward(Polled.of(batch(0, range(0, 3))))
     g.on_verdict(Verdict(FEED, 0, 1))
     g.pump()
-    g.forward(batch(0, range(3, 6)))
+    g.forward(Polled.of(batch(0, range(3, 6))))
     assert len(out.sent) == 6 and g.released() == {0: 6}
 
 
 def test_revoked_partitions_are_released_without_synthetic_records() -> None:
     g, out, _ = gate(synth=FakeSynth())
-    g.forward(batch(0, range(0, 4)) + batch(1, range(0, 4)))
+    g.forward(Polled.of(batch(0, range(0, 4)) + batch(1, range(0, 4))))
     g.release_partitions([1])
     assert out.values() == [f"1:{o}".encode() for o in range(4)]
     assert g.released() == {1: 4} and g.held() == 4
@@ -206,7 +207,7 @@ def test_revoked_partitions_are_released_without_synthetic_records() -> None:
 def test_without_hold_records_go_out_at_once_and_samples_follow() -> None:
     synth = FakeSynth()
     g, out, _ = gate(hold=False, synth=synth)
-    g.forward(batch(0, range(0, 10)))
+    g.forward(Polled.of(batch(0, range(0, 10))))
     assert len(out.sent) == 10 and g.released() == {0: 10}
     g.on_verdict(Verdict(FEED, 0, 1, rate=0.3))
     g.on_results([Result(1, [b"a", b"b", b"c"])])
@@ -220,17 +221,17 @@ def test_records_of_a_decided_window_never_overtake_held_ones() -> None:
     out first."""
     synth = FakeSynth()
     g, out, _ = gate(synth=synth)
-    g.forward(batch(0, range(0, 5)))  # window 0, waiting for its verdict
+    g.forward(Polled.of(batch(0, range(0, 5))))  # window 0, waiting for its verdict
     g.on_verdict(Verdict(FEED, 0, 1, rate=0.4))  # decided: two synthetic records asked
-    g.forward(batch(0, range(5, 7)))  # more of window 0 while they are being made
+    g.forward(Polled.of(batch(0, range(5, 7))))  # more of window 0 while they are being made
     g.on_verdict(Verdict(FEED, 1, 1))  # window 1 decided too (its grace ran out)
-    g.forward(batch(0, range(10, 13)))  # window 1's records: they wait behind window 0
+    g.forward(Polled.of(batch(0, range(10, 13))))  # window 1's records: they wait behind window 0
     assert not g.pump() and out.sent == [] and g.held() == 10
     g.on_results([Result(1, [b"s1", b"s2"])])
     assert g.pump()
     real = [v for v in out.values() if v not in (b"s1", b"s2")]
     assert real == [f"0:{o}".encode() for o in [*range(0, 7), *range(10, 13)]]
-    g.forward(batch(0, range(13, 15)))  # nothing held any more: straight out
+    g.forward(Polled.of(batch(0, range(13, 15))))  # nothing held any more: straight out
     assert out.values()[-2:] == [b"0:13", b"0:14"] and g.held() == 0
 
 
@@ -275,7 +276,7 @@ def test_forward_by_runs_matches_the_per_record_rule(
     held: dict[tuple[int, int], list[bytes]] = {}
     sent: list[bytes] = []
     for msgs in batches:
-        g.forward(msgs)
+        g.forward(Polled.of(msgs))
         for m in msgs:  # the reference, record by record
             wid = last[m.p] = max(clock.window_of(m.o, m.ts), last.get(m.p, 0))
             waiting = any(p == m.p and ms for (_, p), ms in held.items())
@@ -286,4 +287,4 @@ def test_forward_by_runs_matches_the_per_record_rule(
     assert producer.values() == sent
     assert g.held() == sum(map(len, held.values()))
     for (wid, p), values in held.items():
-        assert [m.value() for m in g._windows[wid].msgs[p]] == values
+        assert g._windows[wid].msgs[p].values == values
