@@ -194,13 +194,17 @@ class ProfileBuilder:
         fp.count += len(column)
         kinds = set(map(type, column))
         by_type = (
-            Counter({kinds.pop(): len(column)}) if len(kinds) == 1 else Counter(map(type, column))
+            Counter({next(iter(kinds)): len(column)})
+            if len(kinds) == 1
+            else Counter(map(type, column))
         )
         fp.nulls += by_type.get(type(None), 0)
-        strings = [v for v in column if type(v) is str] if by_type.get(str) else []
+        strings = _of_type(column, kinds, str)
         stamps: list[Any] = []
         if spec is not None and spec.type == "timestamp":
-            stamps = strings + [v for v in column if isinstance(v, (datetime, date))]
+            stamps = strings
+            if kinds & {datetime, date}:
+                stamps = stamps + [v for v in column if isinstance(v, (datetime, date))]
             strings = []
         for kind, n in by_type.items():
             if kind is not str and not (stamps and kind in (datetime, date)):
@@ -215,9 +219,10 @@ class ProfileBuilder:
             fp.types["string"] += len(strings)
         if numbers is not None and len(numbers):
             self._update_numbers(name, fp, numbers, spec)
-        bools = [v for v in column if type(v) is bool] if by_type.get(bool) else []
+        bools = _of_type(column, kinds, bool)
         if bools:
-            counts = Counter("true" if b else "false" for b in bools)
+            true = sum(bools)  # in C; True counts 1
+            counts = {k: n for k, n in (("true", true), ("false", len(bools) - true)) if n}
             self._update_items(fp, counts)
             self._update_distinct(fp, counts.keys())
         if strings:
@@ -308,6 +313,13 @@ def _columns(records: Sequence[Mapping[str, Any]]) -> tuple[dict[str, list[Any]]
             else:
                 column.extend(values)
     return columns, len(shapes) <= 1
+
+
+def _of_type(column: list[Any], kinds: set[type], kind: type) -> list[Any]:
+    """The values of exactly ``kind`` (the column itself when it holds nothing else)."""
+    if kind not in kinds:
+        return []
+    return column if len(kinds) == 1 else [v for v in column if type(v) is kind]
 
 
 def _values(record: Mapping[str, Any]) -> Any:
