@@ -103,6 +103,12 @@ class Metrics:
             ["feed"],
             registry=r,
         )
+        self.paused_partitions = Gauge(
+            "driftmend_paused_partitions",
+            "Input partitions paused because the held output reached its bound",
+            ["feed"],
+            registry=r,
+        )
         self.hold_timeouts = Counter(
             "driftmend_hold_timeouts_total",
             "Windows released without a verdict (none came in time)",

@@ -132,6 +132,15 @@ class OutputGate:
     def held_in(window: _Window) -> int:
         return sum(len(ms) for ms in window.msgs.values())
 
+    def ahead(self) -> set[int]:
+        """Partitions already past the oldest window that still holds records: the ones
+        that may wait (``app.worker.backpressure``) while the others catch up and that
+        window is decided. Empty when nothing is held."""
+        oldest = min((w for w, win in self._windows.items() if self.held_in(win)), default=None)
+        if oldest is None:
+            return set()
+        return {p for p, w in self._last_window.items() if w > oldest}
+
     def released(self) -> dict[int, int]:
         return dict(self._released)
 

@@ -41,6 +41,7 @@ from app.inject.verdict import Verdict
 from app.kafka.topics import TopicSpec, ensure_topics, mirrored_config, partition_count
 from app.metrics import Metrics
 from app.settings import Settings
+from app.worker.backpressure import Backpressure
 from app.worker.baseline_ref import BaselineRef
 from app.worker.gate import OutputGate
 from app.worker.options import WorkerOptions
@@ -87,6 +88,9 @@ class Ingest:
         self._m_latency = metrics.latency.labels(feed)
         self._txn: Transactions | None = None
         self._lost = False
+        self._backpressure = Backpressure(
+            options.input_topic, settings.hold_max_records, metrics.paused_partitions.labels(feed)
+        )
 
     def _reset(self) -> None:
         """A fresh start (first run, or again after the group dropped this worker)."""
@@ -97,6 +101,7 @@ class Ingest:
         self._txn = None
         self._lost = False
         self._consuming = False
+        self._backpressure.forget()
 
     # -- set-up ---------------------------------------------------------------------------
     def _clients(self) -> tuple[Consumer, Producer]:
@@ -256,6 +261,8 @@ class Ingest:
             self._idle_flushed = True
         self._steer(verdicts, synth, gate)
         gate.pump()
+        if self.settings.hold_output:
+            self._backpressure.adjust(consumer, gate)
         if self._txn is not None:
             if self._txn.due():
                 self._commit_transaction(consumer, profiler, gate)
@@ -406,6 +413,7 @@ class Ingest:
 
     def _on_assign(self, consumer: Consumer, parts: list[TopicPartition]) -> None:
         self._consuming = True
+        self._backpressure.forget([tp.partition for tp in parts])
         self.metrics.assigned_partitions.labels(self.options.feed).set(len(parts))
 
     def _on_lost(self, consumer: Consumer, parts: list[TopicPartition]) -> None:
@@ -437,6 +445,7 @@ class Ingest:
             log.warning("could not settle revoked partitions: %s", exc)
         if self._txn is not None:
             self._txn.forget(lost)
+        self._backpressure.forget(lost)
         for p in lost:
             self._profiled.pop(p, None)
             self._committed.pop(p, None)
