@@ -9,7 +9,11 @@ partitions; the records are written once every partition is assigned, faster tha
 workers read them):
 
 - records/s end to end (steady state: 10-90 % of the output) and the ratio to the raw
-  passthrough and to linear scaling from one worker;
+  passthrough and to linear scaling from one worker. Held output comes out a window or
+  more at a time, up to ``DRIFTMEND_HOLD_MAX_RECORDS`` per worker, so with several workers
+  the steady figure can overstate (check it against CPU per record and the cores);
+  ``overall/s`` is every record from the first written to the last out, start-up of the
+  first verdict and the last window's wait included, so it understates;
 - CPU seconds per record (every process of every worker: ingest, profiler, analysis);
 - peak resident memory per worker (all its processes).
 
@@ -96,6 +100,7 @@ class Run:
     workers: int
     pinned: bool
     rate: float
+    overall: float  # every record, from the first written to the last out
     cpu_per_record_us: float
     peak_rss_mib: list[float]
 
@@ -141,6 +146,7 @@ def scale_run(
                 break
             time.sleep(0.5)
         threading.Thread(target=fill, args=(topic, values, PARTITIONS), daemon=True).start()
+        started = time.perf_counter()
         marks = Marks(total)
         cpu0 = {w.port: cpu_seconds(w.proc.pid) for w in procs if w.proc}
         while True:
@@ -152,12 +158,13 @@ def scale_run(
                 if w.proc is not None and w.proc.poll() is not None:
                     raise SystemExit(f"a worker died:\n{w.log()}")
             time.sleep(0.25)
+        overall = total / (time.perf_counter() - started)
         cpu = sum(cpu_seconds(w.proc.pid) - cpu0[w.port] for w in procs if w.proc)
         peaks = [sum(peak_rss(w.proc.pid).values()) for w in procs if w.proc]
     finally:
         for w in procs:
             w.stop()
-    return Run(fmt, workers, pinned, marks.rate(), cpu / total * 1e6, peaks)
+    return Run(fmt, workers, pinned, marks.rate(), overall, cpu / total * 1e6, peaks)
 
 
 def latencies(
@@ -273,7 +280,8 @@ def report(
 ) -> None:
     print()
     print(
-        f"{'format':<6} {'workers':>7} {'cores':>9} {'records/s':>10} {'per worker':>10} "
+        f"{'format':<6} {'workers':>7} {'cores':>9} {'records/s':>10} {'overall/s':>10} "
+        f"{'per worker':>10} "
         f"{'x raw':>6} {'x linear':>8} {'CPU us/rec':>10} {'peak RSS MiB/worker':>20}"
     )
     # linear: from the fewest workers of the same format and series
@@ -284,7 +292,8 @@ def report(
         rss = "/".join(f"{v:,.0f}" for v in r.peak_rss_mib)
         cores = "1 each" if r.pinned else "shared"
         print(
-            f"{r.fmt:<6} {r.workers:>7} {cores:>9} {r.rate:>10,.0f} {r.rate / r.workers:>10,.0f} "
+            f"{r.fmt:<6} {r.workers:>7} {cores:>9} {r.rate:>10,.0f} {r.overall:>10,.0f} "
+            f"{r.rate / r.workers:>10,.0f} "
             f"{r.rate / raw[r.fmt]:>6.2f} {linear:>8.2f} {r.cpu_per_record_us:>10.1f} {rss:>20}"
         )
     for fmt, rate in raw.items():
