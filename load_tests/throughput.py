@@ -15,7 +15,6 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import orjson
 import redis
@@ -23,6 +22,7 @@ from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
 
 from app.baseline import build_baseline
+from app.kafka.produce import produce_args, produce_blocking
 from app.kafka.topics import TopicSpec, ensure_topics
 from app.repository import BaselineRepository
 from app.settings import load_settings
@@ -87,17 +87,17 @@ def raw_passthrough(topic: str, total: int, batch: int) -> float:
     pending = False
     marks = Marks(total)
     emptied = time.monotonic()
-    produce: Any = producer.produce  # positional: the worker's call, the fastest
+    produce = producer.produce  # positional: the worker's call, the fastest
     while produced - len(producer) < total:
         msgs = consumer.consume(batch, timeout=0.2)
         for m in msgs:
-            args = (out, m.value(), m.key(), m.partition(), None, None, m.timestamp()[1])
-            while True:
-                try:
-                    produce(*args, m.headers())
-                    break
-                except BufferError:
-                    producer.poll(0.05)
+            args = produce_args(
+                out, m.value(), m.key(), m.partition() or 0, m.timestamp()[1], m.headers()
+            )
+            try:
+                produce(*args)
+            except BufferError:
+                produce_blocking(producer, args)
         produced += len(msgs)
         pending = pending or bool(msgs)
         producer.poll(0)
