@@ -35,7 +35,7 @@ status:
 
 test: venv tools up
 	$(WITH_ENV) $(BIN)/ruff check app tests load_tests
-	$(WITH_ENV) $(BIN)/mypy app
+	$(WITH_ENV) $(BIN)/mypy app load_tests
 	$(WITH_ENV) $(BIN)/pytest
 
 unit: venv
@@ -47,7 +47,7 @@ demo: venv up
 lint: venv
 	$(BIN)/ruff check app tests load_tests
 	$(BIN)/ruff format --check app
-	$(BIN)/mypy app
+	$(BIN)/mypy app load_tests
 
 bench: venv up
 	$(WITH_ENV) $(BIN)/python -m load_tests.throughput

@@ -214,7 +214,7 @@ class RiverAdwin:
     """river's ADWIN at its defaults on every value of each i.i.d. numeric field."""
 
     def __init__(self) -> None:
-        self.adwins = {name: ADWIN() for name in ADWIN_FIELDS}
+        self.adwins = {name: ADWIN() for name in ADWIN_FIELDS}  # type: ignore[no-untyped-call]
 
     def alarm(self, rows: Rows) -> bool:
         hit = False
@@ -222,7 +222,7 @@ class RiverAdwin:
             for r in rows:
                 v = r.get(name)
                 if type(v) in (int, float):
-                    adwin.update(v)
+                    adwin.update(v)  # type: ignore[no-untyped-call]
                     hit = hit or adwin.drift_detected
         return hit
 

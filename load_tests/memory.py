@@ -47,7 +47,7 @@ def wide_records(n: int, seed: int = 0) -> list[dict[str, Any]]:
 
 
 def _children(pid: int) -> list[int]:
-    out = []
+    out: list[int] = []
     try:
         tasks = list(Path(f"/proc/{pid}/task").iterdir())
     except OSError:  # the process is gone

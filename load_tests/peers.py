@@ -114,9 +114,9 @@ def main() -> None:
 
     def adwin(rows: Rows) -> None:
         for name, values in _numeric(rows).items():
-            detector = adwins.setdefault(name, ADWIN())
+            detector = adwins.setdefault(name, ADWIN())  # type: ignore[no-untyped-call]
             for v in values.tolist():
-                detector.update(v)
+                detector.update(v)  # type: ignore[no-untyped-call]
 
     watch(windows[0])  # warm-up
     for rows, raw in zip(windows, payloads, strict=True):

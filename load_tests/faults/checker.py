@@ -19,6 +19,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
@@ -149,7 +150,8 @@ def read_topic(bootstrap: str, topic: str, timeout: float = 120.0) -> list[Seen]
             for m in consumer.consume(10_000, timeout=0.5):
                 err = m.error()
                 if err is None:
-                    out.append((m.partition() or 0, m.key(), m.headers()))
+                    headers = cast(list[tuple[str, bytes]] | None, m.headers())  # as consumed
+                    out.append((m.partition() or 0, m.key(), headers))
                 elif err.code() == KafkaError._PARTITION_EOF:
                     pending.discard(m.partition() or 0)
         return out
