@@ -105,8 +105,8 @@ class Run:
     peak_rss_mib: list[float]
 
 
-def worker_args(fmt: str, schema_path: Path, window: int) -> list[str]:
-    args = ["--window-records", str(window), "--loglevel", "warning"]
+def worker_args(fmt: str, schema_path: Path, window: int, output: str) -> list[str]:
+    args = ["--window-records", str(window), "--loglevel", "warning", "--output", output]
     if fmt == "avro":
         args += ["--format", "avro", "--avro-schema", str(schema_path)]
     return args
@@ -114,43 +114,40 @@ def worker_args(fmt: str, schema_path: Path, window: int) -> list[str]:
 
 def scale_run(
     fmt: str,
-    values: list[bytes],
+    topic: str,
+    total: int,
     workers: int,
     rows: list[dict[str, Any]],
     tmp: Path,
     pinned: bool = False,
 ) -> Run:
-    """``workers`` processes join one group on an empty 12-partition topic; once the group
-    has handed out every partition, the records are written and the clock runs. Pinned,
-    worker i runs on the i-th core it may use."""
-    feed, topic = unique(f"scale-{fmt}-{workers}"), unique(f"scale-{fmt}-{workers}-in")
-    total = len(values)
-    create_topic(topic, PARTITIONS)
+    """``workers`` processes, started together in a new consumer group, drain the
+    pre-filled 12-partition ``topic`` from its start to an output topic of their own.
+    Pinned, worker i runs on the i-th core it may use."""
+    feed = unique(f"scale-{fmt}-{workers}")
     BaselineRepository(redis.Redis.from_url(redis_url())).save(
         build_baseline(feed, rows[:20_000], "scale")
     )
-    schema_path = tmp / "order.avsc"
-    args = worker_args(fmt, schema_path, 12_000)
+    args = worker_args(fmt, tmp / "order.avsc", 12_000, unique(f"{feed}-out"))
     cores = sorted(os.sched_getaffinity(0))
     procs = [
         WorkerProcess(feed, topic, args, env=OFF, cpus=frozenset({cores[i]}) if pinned else None)
         for i in range(workers)
     ]
     for w in procs:
-        w.start(tmp)
+        w.spawn(tmp)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:  # every partition assigned, to exactly one
-            owned = [w.metrics().get("driftmend_assigned_partitions", 0.0) for w in procs]
-            if sum(owned) == PARTITIONS and all(owned):
-                break
-            time.sleep(0.5)
-        threading.Thread(target=fill, args=(topic, values, PARTITIONS), daemon=True).start()
-        started = time.perf_counter()
+        for w in procs:
+            w.wait_started()
         marks = Marks(total)
-        cpu0 = {w.port: cpu_seconds(w.proc.pid) for w in procs if w.proc}
+        started = 0.0
+        cpu0: dict[int, float] = {}
         while True:
-            out = sum(w.metrics().get("driftmend_records_out_total", 0.0) for w in procs)
+            scraped = [w.metrics() for w in procs]
+            if not started and any(m.get("driftmend_records_in_total", 0.0) for m in scraped):
+                started = time.perf_counter()  # the first record read
+                cpu0 = {w.port: cpu_seconds(w.proc.pid) for w in procs if w.proc}
+            out = sum(m.get("driftmend_records_out_total", 0.0) for m in scraped)
             marks.saw(out)
             if out >= total:
                 break
@@ -170,7 +167,10 @@ def scale_run(
 def latencies(
     fmt: str, rows: list[dict[str, Any]], rate: float, seconds: float, hold: bool, tmp: Path
 ) -> tuple[float, float]:
-    """p50 and p99 milliseconds from produce to the output, one worker, ``rate`` records/s."""
+    """p50 and p99 milliseconds from produce to the output, one worker, ``rate`` records/s,
+    of the records produced in the middle 80 % of the time (once every partition is
+    assigned): not the first second or two of a worker warming up, nor the feed's end,
+    where the last window waits for its idle close."""
     feed, topic = unique(f"lat-{fmt}"), unique(f"lat-{fmt}-in")
     BaselineRepository(redis.Redis.from_url(redis_url())).save(
         build_baseline(feed, rows[:20_000], "latency")
@@ -179,15 +179,18 @@ def latencies(
     encode = encoder(fmt)
     values = [encode(r) for r in rows]
     env = {**OFF, "DRIFTMEND_HOLD_OUTPUT": str(hold).lower()}
-    worker = WorkerProcess(feed, topic, worker_args(fmt, tmp / "order.avsc", 12_000), env=env)
+    args = worker_args(fmt, tmp / "order.avsc", 12_000, f"{topic}.healed")
+    worker = WorkerProcess(feed, topic, args, env=env)
     worker.start(tmp)
-    seen: list[float] = []
+    seen: list[tuple[int, float]] = []
     stop = threading.Event()
     reader = threading.Thread(target=_read_latency, args=(f"{topic}.healed", seen, stop))
     reader.start()
     try:
+        worker.wait_for("driftmend_assigned_partitions", PARTITIONS)
         producer = Producer({"bootstrap.servers": bootstrap(), "linger.ms": 5})
         n = int(rate * seconds)
+        first_ms = int(time.time() * 1000)
         started = time.monotonic()
         for i in range(n):
             producer.produce(topic, values[i % len(values)], partition=i % PARTITIONS)
@@ -204,11 +207,13 @@ def latencies(
         stop.set()
         reader.join()
         worker.stop()
-    ms = np.asarray(seen[len(seen) // 10 :])  # the first tenth is the worker warming up
-    return float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
+    produced = np.asarray([p for p, _ in seen], dtype=np.float64) - first_ms
+    ms = np.asarray([d for _, d in seen])
+    middle = ms[(produced >= 0.1 * seconds * 1000) & (produced < 0.9 * seconds * 1000)]
+    return float(np.percentile(middle, 50)), float(np.percentile(middle, 99))
 
 
-def _read_latency(topic: str, seen: list[float], stop: threading.Event) -> None:
+def _read_latency(topic: str, seen: list[tuple[int, float]], stop: threading.Event) -> None:
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap(),
@@ -223,14 +228,15 @@ def _read_latency(topic: str, seen: list[float], stop: threading.Event) -> None:
         while not stop.is_set():
             for m in consumer.consume(1000, timeout=0.2):
                 if m.error() is None:
-                    seen.append(time.time() * 1000 - m.timestamp()[1])
+                    produced = m.timestamp()[1]
+                    seen.append((produced, time.time() * 1000 - produced))
     finally:
         consumer.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--records", type=int, default=300_000)
+    parser.add_argument("--records", type=int, default=3_000_000)
     parser.add_argument("--workers", default="1,2,4", help="sharing the cores")
     parser.add_argument(
         "--pinned",
@@ -255,14 +261,16 @@ def main() -> None:
         (tmp / "order.avsc").write_bytes(orjson.dumps(AVRO_SCHEMA))
         for fmt in args.formats.split(","):
             encode = encoder(fmt)
-            values = [encode(rows[i % len(rows)]) for i in range(args.records)]
-            topic = unique(f"scale-{fmt}-raw-in")
+            encoded = [encode(r) for r in rows]
+            values = [encoded[i % len(rows)] for i in range(args.records)]
+            topic = unique(f"scale-{fmt}-in")
             create_topic(topic, PARTITIONS)
-            fill(topic, values, PARTITIONS)
+            fill(topic, values, PARTITIONS)  # one backlog, drained by every run
+            del values
             raw[fmt] = raw_passthrough(topic, args.records, batch)
             print(f"{fmt}: {args.records:,} records, raw passthrough {raw[fmt]:,.0f}/s")
             for n, pin in [(n, False) for n in counts] + [(n, True) for n in pinned]:
-                run = scale_run(fmt, values, n, rows, tmp, pinned=pin)
+                run = scale_run(fmt, topic, args.records, n, rows, tmp, pinned=pin)
                 runs.append(run)
                 print(f"  {n} worker(s){', one core each' if pin else ''}: {run.rate:,.0f}/s")
             for hold in (True, False) if args.latency_seconds > 0 else ():

@@ -125,6 +125,10 @@ class WorkerProcess:
     _log_file: Any = None
 
     def start(self, tmp: Path) -> WorkerProcess:
+        return self.spawn(tmp).wait_started()
+
+    def spawn(self, tmp: Path) -> WorkerProcess:
+        """Start the process without waiting for it (see :meth:`wait_started`)."""
         self.log_path = tmp / f"worker-{self.feed}-{self.port}.log"
         env = {
             **os.environ,
@@ -152,6 +156,11 @@ class WorkerProcess:
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, env=env, stdout=self._log_file, stderr=subprocess.STDOUT
         )
+        return self
+
+    def wait_started(self) -> WorkerProcess:
+        """Wait until its metrics endpoint answers."""
+        assert self.proc is not None
         deadline = time.monotonic() + 60
         while not self.metrics():
             if self.proc.poll() is not None or time.monotonic() > deadline:
