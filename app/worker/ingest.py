@@ -53,6 +53,9 @@ from app.worker.windows import WindowClock
 
 log = logging.getLogger(__name__)
 MAX_UNACKED_SECONDS = 5.0
+# a poll returns at a full batch or after this: short, so that at a slow rate windows close,
+# verdicts are read and records go out within ~this of arriving
+POLL_SECONDS = 0.05
 
 
 class Ingest:
@@ -244,7 +247,7 @@ class Ingest:
         synth: SynthClient | None,
     ) -> None:
         """One turn of the loop: a batch in, verdicts and samples, records out, commits."""
-        msgs = consumer.consume(self.settings.batch_size, timeout=0.2)
+        msgs = consumer.consume(self.settings.batch_size, timeout=POLL_SECONDS)
         if self._lost:
             raise PartitionsLostError(
                 "the consumer group dropped this worker (session expired): "
@@ -264,7 +267,8 @@ class Ingest:
         if self.settings.hold_output:
             self._backpressure.adjust(consumer, gate)
         if self._txn is not None:
-            if self._txn.due():
+            caught_up = len(msgs) < self.settings.batch_size
+            if self._txn.due(gate.released() if caught_up else None):
                 self._commit_transaction(consumer, profiler, gate)
         else:
             self._acknowledged(producer, gate)

@@ -95,3 +95,26 @@ def test_a_call_stuck_past_its_timeout_abandons_the_producer() -> None:
         assert "abort" not in producer.calls
     finally:
         producer.release.set()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_due_at_the_interval_or_sooner_when_caught_up_with_offsets_to_commit() -> None:
+    clock = Clock()
+    txn = Transactions(Producer(), "in", 0.5, now=clock)  # type: ignore[arg-type]
+    clock.t = 0.09
+    assert not txn.due() and not txn.due({0: 10})  # not even a fifth of the interval
+    clock.t = 0.1
+    assert txn.due({0: 10}) and not txn.due()  # caught up with offsets to commit
+    txn.commit(Consumer(), {0: 10})  # type: ignore[arg-type]  # begins again at 0.1
+    clock.t = 0.3
+    assert not txn.due({0: 10})  # nothing new released since the commit
+    assert txn.due({0: 11})
+    clock.t = 0.6
+    assert txn.due() and txn.due({0: 10})  # the interval is up: due whatever was released
