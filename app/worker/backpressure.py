@@ -8,17 +8,21 @@ are paused (the client stops fetching them; on resume it fetches again from the 
 record not yet read, so nothing is skipped) and the partitions still in that window keep
 being read, so the window closes and is judged, then everything resumes. Memory then
 depends on ``max_held``, not on the backlog; a window larger than ``max_held`` is still
-read to its end (only partitions ahead of it wait).
+read to its end (only partitions ahead of it wait). Revoked partitions are resumed before
+they go (:meth:`Backpressure.release`).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from prometheus_client import Gauge
 
 from app.errors import KafkaError
+
+log = logging.getLogger(__name__)
 
 
 class Holding(Protocol):
@@ -52,6 +56,18 @@ class Backpressure:
             raise KafkaError(f"could not pause or resume partitions {stop} / {go}: {exc}") from exc
         self.paused = want
         self._gauge.set(len(want))
+
+    def release(self, consumer: Consumer, partitions: list[int]) -> None:
+        """Partitions revoked: resume the paused ones first. The client keeps a partition's
+        pause across a rebalance, so one given back to this worker would otherwise never
+        be fetched again (seen: a worker stalled with 6 partitions assigned, none read)."""
+        paused = sorted(self.paused & set(partitions))
+        if paused:
+            try:
+                consumer.resume([TopicPartition(self.topic, p) for p in paused])
+            except KafkaException as exc:  # revoked anyway; logged, not raised in the callback
+                log.warning("could not resume revoked partitions %s: %s", paused, exc)
+        self.forget(partitions)
 
     def forget(self, partitions: list[int] | None = None) -> None:
         """Partitions revoked (or all, on a fresh assignment): no longer paused here."""

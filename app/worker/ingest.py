@@ -449,7 +449,7 @@ class Ingest:
             log.warning("could not settle revoked partitions: %s", exc)
         if self._txn is not None:
             self._txn.forget(lost)
-        self._backpressure.forget(lost)
+        self._backpressure.release(consumer, lost)
         for p in lost:
             self._profiled.pop(p, None)
             self._committed.pop(p, None)

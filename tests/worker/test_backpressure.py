@@ -71,3 +71,15 @@ def test_revoked_partitions_are_forgotten() -> None:
     assert bp.paused == {1}
     bp.forget()
     assert bp.paused == set()
+
+
+def test_revoked_partitions_are_resumed_before_they_go() -> None:
+    g, _, _ = gate()
+    bp, consumer = pressure(30), Switches()
+    g.forward(Polled.of(batch(0, range(0, 30)) + batch(1, range(0, 30))))
+    bp.adjust(consumer, g)  # type: ignore[arg-type]
+    assert bp.paused == {0, 1}
+    bp.release(consumer, [1, 2])  # type: ignore[arg-type]  # 2 was never paused
+    assert consumer.calls[-1] == ("resume", [1]) and bp.paused == {0}
+    bp.release(consumer, [2])  # type: ignore[arg-type]
+    assert consumer.calls[-1] == ("resume", [1])  # nothing paused among them: no call
