@@ -1,19 +1,20 @@
 """Scale-out: 1, 2 and 4 worker processes on a 12-partition feed, JSON and Avro, next to a
 raw confluent-kafka passthrough on the same records and broker.
 
-    python -m load_tests.scale [--records 300000] [--workers 1,2,4] [--pinned 1,2]
+    python -m load_tests.scale [--records 3000000] [--workers 1,2,4] [--pinned 1,2]
                                [--formats json,avro]
 
-Per format and worker count (the workers share one consumer group, so they split the
-partitions; the records are written once every partition is assigned, faster than the
-workers read them):
+Per format, the records are written once to a 12-partition topic, before anything reads
+it; then the raw passthrough and every worker run drain that same backlog from its start
+(each run a consumer group and an output topic of its own; a run's workers are started
+together). Per run:
 
 - records/s end to end (steady state: 10-90 % of the output) and the ratio to the raw
   passthrough and to linear scaling from one worker. Held output comes out a window or
-  more at a time, up to ``DRIFTMEND_HOLD_MAX_RECORDS`` per worker, so with several workers
-  the steady figure can overstate (check it against CPU per record and the cores);
-  ``overall/s`` is every record from the first written to the last out, start-up of the
-  first verdict and the last window's wait included, so it understates;
+  more at a time, at most ``DRIFTMEND_HOLD_MAX_RECORDS`` (200,000) per worker, a small
+  part of a 3,000,000-record run; ``overall/s`` is every record from the first one read to
+  the last out, start-up to the first verdict, the group's first rebalance and the last
+  window's wait included, so it understates;
 - CPU seconds per record (every process of every worker: ingest, profiler, analysis);
 - peak resident memory per worker (all its processes).
 
@@ -23,8 +24,9 @@ one CPU; its profiler count follows, so one): scaling to the machine's cores, on
 worker, without the first worker already using them all.
 
 Then latency from produce to output for one worker at a steady rate (records are produced
-with the current time as their timestamp, which the output keeps): p50 and p99, with the
-output held per window for its verdict (the default) and without hold.
+with the current time as their timestamp, which the output keeps, once every partition is
+assigned; read ``read_committed``): p50 and p99 of the records produced in the middle 80 %
+of the time, with the output held per window for its verdict (the default) and without.
 
 Injection and retraining are off: nothing drifts, and their processes would only add their
 start-up to the figures. Exactly-once is on (the default).
