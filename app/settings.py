@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     # a (re)started worker reads the verdicts of this long ago: windows it reads again that
     # were already decided go out at once instead of waiting for a verdict that came before
     verdict_lookback_seconds: float = Field(default=600.0, ge=0)
+    # a feed's aggregator group, the first time it starts, reads the window-profiles topic
+    # (shared by all feeds) from this long ago, not from its start (app.kafka.group_start)
+    profiles_lookback_seconds: float = Field(default=600.0, ge=0)
 
     # self-healing: retraining
     retrain_enabled: bool = True

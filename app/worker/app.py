@@ -24,6 +24,7 @@ from app.heal.publish import BaselinePublisher
 from app.inject.policy import InjectionPolicy
 from app.kafka.connect import check_connection
 from app.kafka.faust_auth import faust_credentials
+from app.kafka.group_start import start_group_at
 from app.kafka.topics import (
     LARGE_MESSAGE_BYTES,
     ensure_topics,
@@ -108,9 +109,9 @@ class ChildrenService(mode.Service):
         await asyncio.get_running_loop().run_in_executor(None, self.judge.close)
 
 
-def create_app(
-    settings: Settings, options: WorkerOptions, repository: BaselineRepository, metrics: Metrics
-) -> faust.App:
+def _prepare_kafka(settings: Settings, options: WorkerOptions) -> int:
+    """Check the broker, create or update driftmend's topics, start a new aggregator group
+    at a recent point of the window-profiles topic; the input topic's partition count."""
     check_connection(settings)
     admin = AdminClient(settings.kafka_config())
     specs = load_topic_specs(settings.topics_dir)
@@ -119,6 +120,19 @@ def create_app(
     partitions = partition_count(admin, options.input_topic)
     if partitions is None:
         raise ConfigError(f"input topic {options.input_topic!r} does not exist")
+    start_group_at(  # a new feed does not read every feed's partials of the last day
+        settings.kafka_config(),
+        f"{options.group_id}-agg",
+        settings.window_profiles_topic,
+        settings.profiles_lookback_seconds,
+    )
+    return partitions
+
+
+def create_app(
+    settings: Settings, options: WorkerOptions, repository: BaselineRepository, metrics: Metrics
+) -> faust.App:
+    partitions = _prepare_kafka(settings, options)
     ref = BaselineRef(repository.get(options.feed))
     metrics.baseline_version.labels(options.feed).set(ref.baseline.version)
     ingest = Ingest(settings, options, ref, metrics, partitions)
