@@ -61,12 +61,17 @@ def test_nothing_pauses_under_the_bound_or_with_nothing_held() -> None:
     assert g.held() == 0 and g.ahead() == set()
 
 
-def test_revoked_partitions_are_forgotten() -> None:
+def _both_paused() -> tuple[Backpressure, Switches]:
     g, _, _ = gate()
     bp, consumer = pressure(1), Switches()
     g.forward(Polled.of(batch(0, range(0, 30)) + batch(1, range(0, 30))))
     bp.adjust(consumer, g)  # type: ignore[arg-type]
     assert bp.paused == {0, 1}
+    return bp, consumer
+
+
+def test_forget_drops_the_bookkeeping_of_a_consumer_that_is_gone() -> None:
+    bp, _ = _both_paused()
     bp.forget([0])
     assert bp.paused == {1}
     bp.forget()
@@ -74,11 +79,7 @@ def test_revoked_partitions_are_forgotten() -> None:
 
 
 def test_revoked_partitions_are_resumed_before_they_go() -> None:
-    g, _, _ = gate()
-    bp, consumer = pressure(30), Switches()
-    g.forward(Polled.of(batch(0, range(0, 30)) + batch(1, range(0, 30))))
-    bp.adjust(consumer, g)  # type: ignore[arg-type]
-    assert bp.paused == {0, 1}
+    bp, consumer = _both_paused()
     bp.release(consumer, [1, 2])  # type: ignore[arg-type]  # 2 was never paused
     assert consumer.calls[-1] == ("resume", [1]) and bp.paused == {0}
     bp.release(consumer, [2])  # type: ignore[arg-type]
