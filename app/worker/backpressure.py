@@ -70,6 +70,7 @@ class Backpressure:
         self.forget(partitions)
 
     def forget(self, partitions: list[int] | None = None) -> None:
-        """Partitions revoked (or all, on a fresh assignment): no longer paused here."""
+        """Drop the bookkeeping of ``partitions`` (or all) without calling the consumer: for
+        a new assignment or a consumer that is gone (revoked ones go through ``release``)."""
         self.paused = set() if partitions is None else self.paused - set(partitions)
         self._gauge.set(len(self.paused))
