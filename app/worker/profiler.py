@@ -178,6 +178,7 @@ def _serve(
             "compression.type": "lz4",
             "message.max.bytes": LARGE_MESSAGE_BYTES,  # partial profiles of wide records
             "on_delivery": on_delivery,
+            "delivery.report.only.error": True,
         }
     )
     try:

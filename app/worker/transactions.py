@@ -49,6 +49,7 @@ class Transactions:
         self._begun = 0.0
         self.open = False  # a transaction is open; never again after a failure
         self.watchdog = WATCHDOG
+        self._running: tuple[threading.Thread, list[BaseException | None]] | None = None
         self._call("init_transactions", lambda: producer.init_transactions(TIMEOUT))
         self._begin()
 
@@ -58,6 +59,8 @@ class Transactions:
         full batch) holds offsets not committed yet. A slow feed's records then wait
         ~0.1 s for their commit instead of up to ``interval``, while under load (full
         batches) the commits stay as far apart as configured."""
+        if self._running is not None:
+            return False
         elapsed = self.now() - self._begun
         if elapsed >= self.interval:
             return True
@@ -70,15 +73,58 @@ class Transactions:
     def commit(self, consumer: Consumer, released: dict[int, int]) -> None:
         """Commit the open transaction with the offsets of what was ``released`` (partition
         -> next offset), and begin the next one."""
+        self.start_commit(consumer, released)
+        self.finish_commit()
+
+    def start_commit(self, consumer: Consumer, released: dict[int, int]) -> None:
+        """``commit`` in a thread of its own, so the caller can go on reading and profiling
+        while the broker writes the transaction's markers. Nothing may be produced until
+        ``finish_commit`` has returned (the next transaction is open then)."""
         if not self.open:
             raise KafkaError("no open transaction: an earlier one failed")
+        if self._running is not None:
+            raise KafkaError("a commit is already running")
         offsets = [
             TopicPartition(self.topic, p, o)
             for p, o in sorted(released.items())
             if o > self._committed.get(p, 0)
         ]
+        # on the consumer's own thread
+        group = consumer.consumer_group_metadata() if offsets else None
+        outcome: list[BaseException | None] = []
+
+        def run() -> None:
+            try:
+                self._commit(offsets, group)
+                outcome.append(None)
+            except BaseException as exc:  # handed to the caller's thread
+                outcome.append(exc)
+
+        thread = threading.Thread(target=run, name="driftmend-txn-commit", daemon=True)
+        self._running = (thread, outcome)
+        thread.start()
+
+    @property
+    def committing(self) -> bool:
+        """A commit started and not yet finished (``finish_commit``)."""
+        return self._running is not None
+
+    def commit_done(self) -> bool:
+        """The running commit has returned (or none runs): ``finish_commit`` won't wait."""
+        return self._running is None or not self._running[0].is_alive()
+
+    def finish_commit(self) -> None:
+        """Wait for the running commit, if any; raise what it raised."""
+        if self._running is None:
+            return
+        thread, outcome = self._running
+        thread.join()
+        self._running = None
+        if outcome and outcome[0] is not None:
+            raise outcome[0]
+
+    def _commit(self, offsets: list[TopicPartition], group: object) -> None:
         if offsets:
-            group = consumer.consumer_group_metadata()  # on the consumer's own thread
             self._call(
                 "send_offsets_to_transaction",
                 lambda: self.producer.send_offsets_to_transaction(offsets, group, TIMEOUT),
@@ -94,7 +140,13 @@ class Transactions:
             self._committed.pop(p, None)
 
     def abort(self) -> None:
-        """Drop the open transaction (after a failure): its records are never read."""
+        """Drop the open transaction (after a failure): its records are never read. A
+        running commit is waited for first (whatever it raised, the open transaction, if
+        any, is the one dropped)."""
+        try:
+            self.finish_commit()
+        except Exception as exc:  # the failure being handled already, or one like it
+            log.warning("the running commit failed too: %s", exc)
         if not self.open:
             return
         self.open = False

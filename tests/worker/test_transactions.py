@@ -118,3 +118,41 @@ def test_due_at_the_interval_or_sooner_when_caught_up_with_offsets_to_commit() -
     assert txn.due({0: 11})
     clock.t = 0.6
     assert txn.due() and txn.due({0: 10})  # the interval is up: due whatever was released
+
+
+def test_a_background_commit_runs_while_the_caller_goes_on() -> None:
+    producer = Producer()
+    txn = Transactions(producer, "in", 0.5)  # type: ignore[arg-type]
+    producer.hang = True  # the broker is slow to answer
+    try:
+        txn.start_commit(Consumer(), {0: 10})  # type: ignore[arg-type]
+        assert txn.committing and not txn.commit_done()
+        assert not txn.due()  # never a second commit while one runs
+        producer.release.set()
+        txn.finish_commit()
+    finally:
+        producer.release.set()
+    assert not txn.committing and txn.commit_done() and txn.open
+    assert producer.calls == ["init", "begin", "offsets", "commit", "begin"]
+
+
+def test_a_background_commit_hands_its_failure_to_the_caller() -> None:
+    producer = Producer([failure(LibError._FENCED, fatal=True)])
+    txn = Transactions(producer, "in", 0.5)  # type: ignore[arg-type]
+    txn.start_commit(Consumer(), {0: 1})  # type: ignore[arg-type]
+    with pytest.raises(KafkaError, match="for good"):
+        txn.finish_commit()
+    assert not txn.committing and not txn.open
+    with pytest.raises(KafkaError, match="no open transaction"):
+        txn.start_commit(Consumer(), {0: 2})  # type: ignore[arg-type]
+
+
+def test_abort_waits_for_a_running_commit_then_drops_the_next_transaction() -> None:
+    producer = Producer()
+    txn = Transactions(producer, "in", 0.5)  # type: ignore[arg-type]
+    producer.hang = True
+    threading.Timer(0.1, producer.release.set).start()
+    txn.start_commit(Consumer(), {0: 1})  # type: ignore[arg-type]
+    txn.abort()
+    assert producer.calls == ["init", "begin", "offsets", "commit", "begin", "abort"]
+    assert not txn.committing and not txn.open
