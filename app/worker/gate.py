@@ -6,7 +6,8 @@ their original order per partition with the verdict's synthetic records evenly s
 them. With ``hold`` off, records go out at once and synthetic records follow the verdict.
 
 Windows are released in order, so "released through offset o" per partition is a plain
-frontier; the ingest loop commits ``min(released, profiled)``.
+frontier; the ingest loop commits ``min(released, profiled)``. While a transaction commits
+the gate is paused: it holds whatever comes and produces nothing until resumed.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class OutputGate:
         self._requests: dict[int, int] = {}  # synth request -> window
         self._last_window: dict[int, int] = {}  # partition -> window of its latest record
         self._released: dict[int, int] = {}  # partition -> next offset not yet released
+        self._paused = False  # a transaction commits: nothing may be produced
         self._m_synth = metrics.synthetic_records.labels(feed)
         self._m_held = metrics.held_records.labels(feed)
         self._m_timeouts = metrics.hold_timeouts.labels(feed)
@@ -103,7 +105,7 @@ class OutputGate:
             window.count += b - a
             window.last_add = now
             held = window.msgs.setdefault(p, Polled())
-            if self.hold and (wid not in self._decided or p in blocked):
+            if self._paused or (self.hold and (wid not in self._decided or p in blocked)):
                 held.extend(batch, a, b)
                 blocked.add(p)
                 continue
@@ -184,6 +186,8 @@ class OutputGate:
     # -- records out ----------------------------------------------------------------------
     def pump(self) -> bool:
         """Release every window that is ready, oldest first; True if any was released."""
+        if self._paused:
+            return False
         released = False
         now = self.now()
         for wid in sorted(self._windows):
@@ -207,6 +211,27 @@ class OutputGate:
             released = True
         self._m_held.set(self.held())
         return released
+
+    def pause(self) -> None:
+        """Produce nothing until ``resume`` (while a transaction commits): records are held
+        in their windows meanwhile, so a verdict that comes in between still finds them."""
+        self._paused = True
+
+    def resume(self) -> None:
+        """Produce again. Held, ``pump`` releases what is decided; not held, what was kept
+        while paused goes out now (its windows stay, for the synthetic records)."""
+        self._paused = False
+        if self.hold:
+            return
+        for wid in sorted(self._windows):
+            window = self._windows[wid]
+            for p, msgs in window.msgs.items():
+                if len(msgs):
+                    self._produce_run(msgs, p)
+                    self._released_through(p, msgs)
+                    self._m_out.inc(len(msgs))
+                    window.msgs[p] = Polled()
+        self._m_held.set(self.held())
 
     def release_partitions(self, partitions: Iterable[int]) -> None:
         """Let go of everything held for ``partitions`` (revoked): no synthetic records."""

@@ -92,7 +92,6 @@ class Ingest:
         self._m_dlq = metrics.dlq_records.labels(feed, "decode")
         self._m_latency = metrics.latency.labels(feed)
         self._txn: Transactions | None = None
-        self._deferred: list[Polled] = []  # read while a commit runs, for the gate after it
         self._lost = False
         self._backpressure = Backpressure(
             options.input_topic, settings.hold_max_records, metrics.paused_partitions.labels(feed)
@@ -105,7 +104,6 @@ class Ingest:
         self._profiled.clear()
         self._committed.clear()
         self._txn = None
-        self._deferred.clear()
         self._lost = False
         self._consuming = False
         self._backpressure.forget()
@@ -257,8 +255,8 @@ class Ingest:
         """One turn of the loop: a batch in, verdicts and samples, records out, commits.
 
         Exactly-once, a transaction commits in the background (``Transactions.start_commit``)
-        while the loop goes on reading and handing batches to the profilers; what it reads
-        meanwhile reaches the output gate once the commit has finished."""
+        while the loop goes on reading, holding and profiling; the gate produces nothing
+        until the commit has finished and the next transaction is open."""
         committing = self._txn is not None and self._txn.committing
         wait = COMMITTING_POLL_SECONDS if committing else POLL_SECONDS
         msgs = consumer.consume(self.settings.batch_size, timeout=wait)
@@ -278,8 +276,7 @@ class Ingest:
             self._idle_flushed = True
         self._steer(verdicts, synth, gate)
         self._end_commit(gate)
-        if self._txn is None or not self._txn.committing:
-            gate.pump()
+        gate.pump()
         if self.settings.hold_output:
             self._backpressure.adjust(consumer, gate)
         if self._txn is not None:
@@ -324,10 +321,7 @@ class Ingest:
         self._last_record = time.monotonic()
         self._idle_flushed = False
         batch = Polled.of(msgs)
-        if self._txn is not None and self._txn.committing:
-            self._deferred.append(batch)  # nothing is produced while a commit runs
-        else:
-            gate.forward(batch)
+        gate.forward(batch)
         self._m_in.inc(len(msgs))
         profiler.set_baseline(self.baseline.baseline)
         topic = self.options.input_topic
@@ -353,21 +347,20 @@ class Ingest:
         released = gate.released()
         if any(o > self._profiled.get(p, 0) for p, o in released.items()):
             self._settle(profiler)
+        gate.pause()
         self._txn.start_commit(consumer, released)
         if wait:
             self._end_commit(gate, wait=True)
 
     def _end_commit(self, gate: OutputGate, wait: bool = False) -> None:
-        """Once the running commit has finished (``wait``: wait for it), hand the gate the
-        batches read meanwhile. Raises what the commit raised."""
+        """Once the running commit has finished (``wait``: wait for it), let the gate
+        produce again. Raises what the commit raised."""
         if self._txn is None or not self._txn.committing:
             return
         if not wait and not self._txn.commit_done():
             return
         self._txn.finish_commit()
-        deferred, self._deferred = self._deferred, []
-        for batch in deferred:
-            gate.forward(batch)
+        gate.resume()
 
     def _settle_output(
         self, consumer: Consumer, profiler: ProfilerPool, gate: OutputGate, producer: Producer

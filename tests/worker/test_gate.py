@@ -288,3 +288,44 @@ def test_forward_by_runs_matches_the_per_record_rule(
     assert g.held() == sum(map(len, held.values()))
     for (wid, p), values in held.items():
         assert g._windows[wid].msgs[p].values == values
+
+
+def test_paused_nothing_goes_out_and_a_verdict_meanwhile_counts_every_record() -> None:
+    synth = FakeSynth()
+    g, out, _ = gate(synth=synth)
+    g.forward(Polled.of(batch(0, range(0, 4))))
+    g.on_verdict(Verdict(FEED, 0, 1))
+    g.pump()
+    g.pause()  # a transaction commits
+    g.forward(Polled.of(batch(0, range(4, 8)) + batch(1, range(0, 10))))
+    g.on_verdict(Verdict(FEED, 0, 1))  # repeated: ignored
+    assert not g.pump() and len(out.sent) == 4 and g.held() == 14
+    g.resume()
+    assert g.pump()
+    assert out.values()[4:] == [f"0:{o}".encode() for o in range(4, 8)] + [
+        f"1:{o}".encode() for o in range(10)
+    ]
+    assert g.released() == {0: 8, 1: 10} and g.held() == 0
+
+
+def test_paused_a_window_decided_meanwhile_gets_synthetic_records_for_all_it_holds() -> None:
+    synth = FakeSynth()
+    g, _, _ = gate(synth=synth)
+    g.pause()
+    g.forward(Polled.of(batch(0, range(0, 10)) + batch(1, range(0, 10))))
+    g.on_verdict(Verdict(FEED, 0, 1, rate=0.5))
+    assert synth.asked[0][1] == 10  # 0.5 x the 20 records held while paused
+
+
+def test_without_hold_records_kept_while_paused_go_out_on_resume() -> None:
+    synth = FakeSynth()
+    g, out, _ = gate(hold=False, synth=synth)
+    g.pause()
+    g.forward(Polled.of(batch(0, range(0, 10))))
+    assert out.sent == [] and g.released() == {}
+    g.resume()
+    assert out.values() == [f"0:{o}".encode() for o in range(10)] and g.released() == {0: 10}
+    g.on_verdict(Verdict(FEED, 0, 1, rate=0.2))
+    g.on_results([Result(1, [b"a", b"b"])])
+    g.pump()
+    assert out.values()[10:] == [b"a", b"b"]
