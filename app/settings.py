@@ -94,8 +94,10 @@ class Settings(BaseSettings):
     inject_min_rate: float = Field(default=0.02, ge=0)  # below this, injection stops
     inject_step_psi: float = Field(default=0.1, gt=0)  # a window-to-window step that resets alpha
     hold_output: bool = True  # hold a window's records until its verdict (<= one window)
-    # reading a backlog, partitions ahead of the oldest held window pause at this many held
-    hold_max_records: int = Field(default=200_000, gt=0)
+    # reading a backlog, partitions ahead of the oldest held window pause at this many held;
+    # the client reads partitions up to ~1 MiB apart, so small records sit held by the
+    # hundred thousand before any pause is needed (README, Back-pressure)
+    hold_max_records: int = Field(default=400_000, gt=0)
     # a window without a verdict after this long goes out anyway (None: 3 x the grace period,
     # plus the window length for time windows)
     hold_seconds: float | None = Field(default=None, gt=0)
