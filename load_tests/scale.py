@@ -2,7 +2,7 @@
 raw confluent-kafka passthrough on the same records and broker.
 
     python -m load_tests.scale [--records 3000000] [--workers 1,2,4] [--pinned 1,2]
-                               [--formats json,avro]
+                               [--formats json,avro] [--repeat 1]
 
 Per format, the records are written once to a 12-partition topic, before anything reads
 it; then the raw passthrough and every worker run drain that same backlog from its start
@@ -28,6 +28,11 @@ with the current time as their timestamp, which the output keeps, once every par
 assigned; read ``read_committed``): p50 and p99 of the records produced in the middle 80 %
 of the time, with the output held per window for its verdict (the default) and without.
 
+``--repeat N`` drains the backlog N times round by round (the raw passthrough and every
+configuration once per round, so a machine whose speed drifts affects them alike) and
+reports each configuration's medians with the range of its steady rate: single runs on a
+shared machine can move by 20 % from one minute to the next.
+
 Injection and retraining are off: nothing drifts, and their processes would only add their
 start-up to the figures. Exactly-once is on (the default).
 """
@@ -36,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import tempfile
 import threading
 import time
@@ -249,7 +255,10 @@ def main() -> None:
     parser.add_argument("--formats", default="json,avro")
     parser.add_argument("--latency-rate", type=float, default=10_000)
     parser.add_argument("--latency-seconds", type=float, default=20, help="0: no latency runs")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of every run (medians)")
     args = parser.parse_args()
+    if args.repeat < 1:
+        raise SystemExit("--repeat: at least 1")
     counts = [int(n) for n in args.workers.split(",") if n]
     pinned = [int(n) for n in args.pinned.split(",") if n]
     if pinned and max(pinned) > available_cores():
@@ -257,7 +266,7 @@ def main() -> None:
     rows = mixed_records(20_000, seed=11)
     batch = load_settings().batch_size
     runs: list[Run] = []
-    raw: dict[str, float] = {}
+    raw: dict[str, list[float]] = {}
     lat: dict[tuple[str, bool], tuple[float, float]] = {}
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
@@ -270,12 +279,14 @@ def main() -> None:
             create_topic(topic, PARTITIONS)
             fill(topic, values, PARTITIONS)  # one backlog, drained by every run
             del values
-            raw[fmt] = raw_passthrough(topic, args.records, batch)
-            print(f"{fmt}: {args.records:,} records, raw passthrough {raw[fmt]:,.0f}/s")
-            for n, pin in [(n, False) for n in counts] + [(n, True) for n in pinned]:
-                run = scale_run(fmt, topic, args.records, n, rows, tmp, pinned=pin)
-                runs.append(run)
-                print(f"  {n} worker(s){', one core each' if pin else ''}: {run.rate:,.0f}/s")
+            for _ in range(args.repeat):
+                rate = raw_passthrough(topic, args.records, batch)
+                raw.setdefault(fmt, []).append(rate)
+                print(f"{fmt}: {args.records:,} records, raw passthrough {rate:,.0f}/s")
+                for n, pin in [(n, False) for n in counts] + [(n, True) for n in pinned]:
+                    run = scale_run(fmt, topic, args.records, n, rows, tmp, pinned=pin)
+                    runs.append(run)
+                    print(f"  {n} worker(s){', one core each' if pin else ''}: {run.rate:,.0f}/s")
             for hold in (True, False) if args.latency_seconds > 0 else ():
                 lat[(fmt, hold)] = latencies(
                     fmt, rows, args.latency_rate, args.latency_seconds, hold, tmp
@@ -283,21 +294,55 @@ def main() -> None:
     report(runs, raw, lat, args.latency_rate)
 
 
+def medians(runs: list[Run]) -> list[tuple[Run, str]]:
+    """One run per configuration (format, workers, pinned), in first-seen order, with the
+    median of each figure over its repeats, and the range of its steady rate ('' for one)."""
+    groups: dict[tuple[str, int, bool], list[Run]] = {}
+    for r in runs:
+        groups.setdefault((r.fmt, r.workers, r.pinned), []).append(r)
+    out = []
+    for (fmt, workers, pinned), group in groups.items():
+        rates = [r.rate for r in group]
+        spread = f"{min(rates):,.0f}-{max(rates):,.0f}" if len(group) > 1 else ""
+        per_worker = zip(*(r.peak_rss_mib for r in group), strict=True)
+        peaks = [statistics.median(ps) for ps in per_worker]
+        out.append(
+            (
+                Run(
+                    fmt,
+                    workers,
+                    pinned,
+                    statistics.median(rates),
+                    statistics.median(r.overall for r in group),
+                    statistics.median(r.cpu_per_record_us for r in group),
+                    peaks,
+                ),
+                spread,
+            )
+        )
+    return out
+
+
 def report(
-    runs: list[Run],
-    raw: dict[str, float],
+    all_runs: list[Run],
+    raws: dict[str, list[float]],
     lat: dict[tuple[str, bool], tuple[float, float]],
     latency_rate: float,
 ) -> None:
+    rows = medians(all_runs)
+    runs = [r for r, _ in rows]
+    raw = {fmt: statistics.median(rates) for fmt, rates in raws.items()}
+    repeated = any(spread for _, spread in rows)
     print()
     print(
         f"{'format':<6} {'workers':>7} {'cores':>9} {'records/s':>10} {'overall/s':>10} "
         f"{'per worker':>10} "
         f"{'x raw':>6} {'x linear':>8} {'CPU us/rec':>10} {'peak RSS MiB/worker':>20}"
+        + (f" {'records/s range':>17}" if repeated else "")
     )
     # linear: from the fewest workers of the same format and series
     fewest = {(r.fmt, r.pinned): r for r in sorted(runs, key=lambda r: -r.workers)}
-    for r in runs:
+    for r, spread in rows:
         base = fewest[(r.fmt, r.pinned)]
         linear = r.rate / (base.rate / base.workers * r.workers)
         rss = "/".join(f"{v:,.0f}" for v in r.peak_rss_mib)
@@ -306,9 +351,14 @@ def report(
             f"{r.fmt:<6} {r.workers:>7} {cores:>9} {r.rate:>10,.0f} {r.overall:>10,.0f} "
             f"{r.rate / r.workers:>10,.0f} "
             f"{r.rate / raw[r.fmt]:>6.2f} {linear:>8.2f} {r.cpu_per_record_us:>10.1f} {rss:>20}"
+            + (f" {spread:>17}" if repeated else "")
         )
     for fmt, rate in raw.items():
-        print(f"{fmt:<6} raw confluent-kafka passthrough: {rate:,.0f} records/s")
+        rates = raws[fmt]
+        spread = ""
+        if len(rates) > 1:
+            spread = f" (median of {len(rates)}: {min(rates):,.0f}-{max(rates):,.0f})"
+        print(f"{fmt:<6} raw confluent-kafka passthrough: {rate:,.0f} records/s{spread}")
     print()
     print(f"latency from produce to output, one worker at {latency_rate:,.0f} records/s:")
     for (fmt, hold), (p50, p99) in lat.items():
