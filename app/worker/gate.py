@@ -227,9 +227,7 @@ class OutputGate:
             window = self._windows[wid]
             for p, msgs in window.msgs.items():
                 if len(msgs):
-                    self._produce_run(msgs, p)
-                    self._released_through(p, msgs)
-                    self._m_out.inc(len(msgs))
+                    self._send(msgs, p)
                     window.msgs[p] = Polled()
         self._m_held.set(self.held())
 
@@ -239,10 +237,7 @@ class OutputGate:
         for wid in sorted(self._windows):
             window = self._windows[wid]
             for p in parts & set(window.msgs):
-                msgs = window.msgs.pop(p)
-                self._m_out.inc(len(msgs))
-                self._produce_run(msgs, p)
-                self._released_through(p, msgs)
+                self._send(window.msgs.pop(p), p)
         for p in parts:
             self._last_window.pop(p, None)
         self._m_held.set(self.held())
@@ -283,6 +278,12 @@ class OutputGate:
         self._m_out.inc(taken + sum(len(ms) for ms in window.msgs.values()))
         if taken:
             self._m_synth.inc(taken)
+
+    def _send(self, msgs: Polled, partition: int) -> None:
+        """Produce held records as they came, counted out and released through."""
+        self._m_out.inc(len(msgs))
+        self._produce_run(msgs, partition)
+        self._released_through(partition, msgs)
 
     def _released_through(self, partition: int, msgs: Polled) -> None:
         if len(msgs):  # a partition's offsets only grow

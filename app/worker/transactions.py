@@ -29,6 +29,7 @@ from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from app.errors import IngestRestartError, KafkaError, TransactionStuckError
 
 log = logging.getLogger(__name__)
+_Outcome = list[BaseException | None]
 TIMEOUT = 30.0  # the broker aborts a transaction open longer than its timeout (10 s) anyway
 WATCHDOG = TIMEOUT + 10.0  # a call still running after this is stuck
 
@@ -49,7 +50,7 @@ class Transactions:
         self._begun = 0.0
         self.open = False  # a transaction is open; never again after a failure
         self.watchdog = WATCHDOG
-        self._running: tuple[threading.Thread, list[BaseException | None]] | None = None
+        self._running: tuple[threading.Thread, _Outcome] | None = None
         self._call("init_transactions", lambda: producer.init_transactions(TIMEOUT))
         self._begin()
 
@@ -91,18 +92,7 @@ class Transactions:
         ]
         # on the consumer's own thread
         group = consumer.consumer_group_metadata() if offsets else None
-        outcome: list[BaseException | None] = []
-
-        def run() -> None:
-            try:
-                self._commit(offsets, group)
-                outcome.append(None)
-            except BaseException as exc:  # handed to the caller's thread
-                outcome.append(exc)
-
-        thread = threading.Thread(target=run, name="driftmend-txn-commit", daemon=True)
-        self._running = (thread, outcome)
-        thread.start()
+        self._running = _started("commit", lambda: self._commit(offsets, group))
 
     @property
     def committing(self) -> bool:
@@ -157,17 +147,7 @@ class Transactions:
 
     def _guarded(self, what: str, step: Callable[[], object]) -> None:
         """``step()`` in a thread of its own, given up on after ``watchdog`` seconds."""
-        outcome: list[BaseException | None] = []
-
-        def run() -> None:
-            try:
-                step()
-                outcome.append(None)
-            except BaseException as exc:  # handed to the caller's thread
-                outcome.append(exc)
-
-        thread = threading.Thread(target=run, name=f"driftmend-txn-{what}", daemon=True)
-        thread.start()
+        thread, outcome = _started(what, step)
         thread.join(self.watchdog)
         if not outcome:
             self.open = False  # never abort through a producer that is stuck in a call
@@ -201,3 +181,20 @@ class Transactions:
                 raise IngestRestartError(
                     f"transaction {what} failed ({exc}); starting again from the committed offsets"
                 ) from exc
+
+
+def _started(what: str, step: Callable[[], object]) -> tuple[threading.Thread, _Outcome]:
+    """``step()`` running in a daemon thread; its outcome (None, or what it raised, for the
+    caller's thread) lands in the list once it returns."""
+    outcome: _Outcome = []
+
+    def run() -> None:
+        try:
+            step()
+            outcome.append(None)
+        except BaseException as exc:  # handed to the caller's thread
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, name=f"driftmend-txn-{what}", daemon=True)
+    thread.start()
+    return thread, outcome
