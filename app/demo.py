@@ -85,7 +85,7 @@ class Demo:
         ensure_topics(
             self.admin,
             [
-                *load_topic_specs(self.settings.topics_dir),
+                *load_topic_specs(self.settings.topics_dir, self.settings.topic_names()),
                 # event-time stamps from 2013: keep them, or retention deletes them at once
                 TopicSpec(self.topic, self.plan.partitions, config={"retention.ms": "-1"}),
             ],

@@ -151,6 +151,18 @@ class Settings(BaseSettings):
             return 10_000
         return self.window_records
 
+    def topic_names(self) -> dict[str, str]:
+        """driftmend's topics as configured, by the stem of their definition in
+        ``topics/`` (``dlq`` for ``topics/dlq.yaml``)."""
+        return {
+            "alerts": self.alerts_topic,
+            "baselines": self.baselines_topic,
+            "dlq": self.dlq_topic,
+            "drift-events": self.drift_events_topic,
+            "verdicts": self.verdicts_topic,
+            "window-profiles": self.window_profiles_topic,
+        }
+
     def kafka_config(self) -> dict[str, str | int | float | bool]:
         """librdkafka client properties shared by every producer, consumer and admin client."""
         conf: dict[str, str | int | float | bool] = {

@@ -28,7 +28,7 @@ from app.baseline import build_baseline
 from app.repository import BaselineRepository
 from load_tests.data import mixed_records
 from load_tests.faults.run import Feed
-from tests.integration.harness import WorkerProcess, create_topic, redis_url, unique
+from tests.integration.harness import Scratch, WorkerProcess, create_topic, redis_url
 
 
 def wide_records(n: int, seed: int = 0) -> list[dict[str, Any]]:
@@ -85,7 +85,19 @@ def _child_name(pid: int) -> str:
 def run(
     name: str, rows: list[dict[str, Any]], records: int, rate: float | None, window: int
 ) -> None:
-    feed, topic = unique(f"mem-{name}"), unique(f"mem-{name}-in")
+    with Scratch() as names:  # deletes the topics at the end
+        _run(name, rows, records, rate, window, names)
+
+
+def _run(
+    name: str,
+    rows: list[dict[str, Any]],
+    records: int,
+    rate: float | None,
+    window: int,
+    names: Scratch,
+) -> None:
+    feed, topic = names.name(f"mem-{name}"), names.name(f"mem-{name}-in")
     BaselineRepository(redis.Redis.from_url(redis_url())).save(
         build_baseline(feed, rows[:5_000], "memory")
     )

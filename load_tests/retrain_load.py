@@ -29,7 +29,7 @@ from app.repository import BaselineRepository
 from load_tests.data import mixed_records
 from load_tests.scale import cpu_seconds
 from load_tests.throughput import fill
-from tests.integration.harness import WorkerProcess, bootstrap, redis_url, unique
+from tests.integration.harness import Scratch, WorkerProcess, bootstrap, redis_url
 
 SHIFT = 2.0  # standard deviations: a high-severity event on the first shifted window
 CHUNK = 100_000
@@ -63,8 +63,8 @@ class Trace:
         return self.cpu[running] / max(self.seconds[running], 1e-9)
 
 
-def run(records: int, drift_at: int, window: int) -> Trace:
-    feed = unique("retrain-load")
+def run(records: int, drift_at: int, window: int, names: Scratch) -> Trace:
+    feed = names.name("retrain-load")
     BaselineRepository(redis.Redis.from_url(redis_url())).save(
         build_baseline(feed, mixed_records(20_000, seed=1), "bench")
     )
@@ -73,7 +73,7 @@ def run(records: int, drift_at: int, window: int) -> Trace:
         n = min(CHUNK, records - start)
         shift = SHIFT if start >= drift_at else 0.0
         values += map(orjson.dumps, mixed_records(n, seed=1 + start // CHUNK, shift=shift))
-    topic = unique("retrain-load-in")
+    topic = names.name("retrain-load-in")
     ensure_topics(AdminClient({"bootstrap.servers": bootstrap()}), [TopicSpec(topic, 6)])
     fill(topic, values, 6)
     del values
@@ -111,7 +111,8 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=10_000)
     args = parser.parse_args()
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    trace = run(args.records, args.drift_at, args.window)
+    with Scratch() as names:  # deletes the topics at the end
+        trace = run(args.records, args.drift_at, args.window, names)
     idle, busy = trace.rate(False), trace.rate(True)
     print(f"{args.records:,} records, shifted from record {args.drift_at:,}; injection off")
     print(f"{'state':<22} {'seconds':>8} {'records':>10} {'records/s':>10} {'worker cores':>13}")

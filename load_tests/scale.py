@@ -2,7 +2,7 @@
 raw confluent-kafka passthrough on the same records and broker.
 
     python -m load_tests.scale [--records 3000000] [--workers 1,2,4] [--pinned 1,2]
-                               [--formats json,avro] [--repeat 1]
+                               [--formats json,avro] [--repeat 1] [--keep-topics]
 
 Per format, the records are written once to a 12-partition topic, before anything reads
 it; then the raw passthrough and every worker run drain that same backlog from its start
@@ -11,7 +11,7 @@ together). Per run:
 
 - records/s end to end (steady state: 10-90 % of the output) and the ratio to the raw
   passthrough and to linear scaling from one worker. Held output comes out a window or
-  more at a time, at most ``DRIFTMEND_HOLD_MAX_RECORDS`` (200,000) per worker, a small
+  more at a time, at most ``DRIFTMEND_HOLD_MAX_RECORDS`` (400,000) per worker, a small
   part of a 3,000,000-record run; ``overall/s`` is every record from the first one read to
   the last out, start-up to the first verdict, the group's first rebalance and the last
   window's wait included, so it understates;
@@ -32,6 +32,10 @@ of the time, with the output held per window for its verdict (the default) and w
 configuration once per round, so a machine whose speed drifts affects them alike) and
 reports each configuration's medians with the range of its steady rate: single runs on a
 shared machine can move by 20 % from one minute to the next.
+
+Every topic a run creates is deleted at the end (several GiB at the defaults), the
+partial profiles too (each run's workers use a window-profiles topic of their own);
+``--keep-topics`` leaves them.
 
 Injection and retraining are off: nothing drifts, and their processes would only add their
 start-up to the figures. Exactly-once is on (the default).
@@ -63,7 +67,14 @@ from app.settings import load_settings
 from load_tests.data import mixed_records
 from load_tests.memory import _children, peak_rss
 from load_tests.throughput import Marks, fill, raw_passthrough
-from tests.integration.harness import WorkerProcess, bootstrap, create_topic, redis_url, unique
+from tests.integration.harness import (
+    Scratch,
+    WorkerProcess,
+    bootstrap,
+    create_topic,
+    redis_url,
+    unique,
+)
 
 AVRO_SCHEMA: dict[str, Any] = {
     "type": "record",
@@ -127,19 +138,21 @@ def scale_run(
     workers: int,
     rows: list[dict[str, Any]],
     tmp: Path,
+    names: Scratch,
     pinned: bool = False,
 ) -> Run:
     """``workers`` processes, started together in a new consumer group, drain the
     pre-filled 12-partition ``topic`` from its start to an output topic of their own.
     Pinned, worker i runs on the i-th core it may use."""
-    feed = unique(f"scale-{fmt}-{workers}")
+    feed = names.name(f"scale-{fmt}-{workers}")
     BaselineRepository(redis.Redis.from_url(redis_url())).save(
         build_baseline(feed, rows[:20_000], "scale")
     )
-    args = worker_args(fmt, tmp / "order.avsc", 12_000, unique(f"{feed}-out"))
+    args = worker_args(fmt, tmp / "order.avsc", 12_000, f"{feed}-out")
+    env = {**OFF, "DRIFTMEND_WINDOW_PROFILES_TOPIC": f"{feed}-profiles"}
     cores = sorted(os.sched_getaffinity(0))
     procs = [
-        WorkerProcess(feed, topic, args, env=OFF, cpus=frozenset({cores[i]}) if pinned else None)
+        WorkerProcess(feed, topic, args, env=env, cpus=frozenset({cores[i]}) if pinned else None)
         for i in range(workers)
     ]
     for w in procs:
@@ -173,20 +186,30 @@ def scale_run(
 
 
 def latencies(
-    fmt: str, rows: list[dict[str, Any]], rate: float, seconds: float, hold: bool, tmp: Path
+    fmt: str,
+    rows: list[dict[str, Any]],
+    rate: float,
+    seconds: float,
+    hold: bool,
+    tmp: Path,
+    names: Scratch,
 ) -> tuple[float, float]:
     """p50 and p99 milliseconds from produce to the output, one worker, ``rate`` records/s,
     of the records produced in the middle 80 % of the time (once every partition is
     assigned): not the first second or two of a worker warming up, nor the feed's end,
     where the last window waits for its idle close."""
-    feed, topic = unique(f"lat-{fmt}"), unique(f"lat-{fmt}-in")
+    feed, topic = names.name(f"lat-{fmt}"), names.name(f"lat-{fmt}-in")
     BaselineRepository(redis.Redis.from_url(redis_url())).save(
         build_baseline(feed, rows[:20_000], "latency")
     )
     create_topic(topic, PARTITIONS)
     encode = encoder(fmt)
     values = [encode(r) for r in rows]
-    env = {**OFF, "DRIFTMEND_HOLD_OUTPUT": str(hold).lower()}
+    env = {
+        **OFF,
+        "DRIFTMEND_HOLD_OUTPUT": str(hold).lower(),
+        "DRIFTMEND_WINDOW_PROFILES_TOPIC": f"{feed}-profiles",
+    }
     args = worker_args(fmt, tmp / "order.avsc", 12_000, f"{topic}.healed")
     worker = WorkerProcess(feed, topic, args, env=env)
     worker.start(tmp)
@@ -256,6 +279,7 @@ def main() -> None:
     parser.add_argument("--latency-rate", type=float, default=10_000)
     parser.add_argument("--latency-seconds", type=float, default=20, help="0: no latency runs")
     parser.add_argument("--repeat", type=int, default=1, help="rounds of every run (medians)")
+    parser.add_argument("--keep-topics", action="store_true", help="do not delete the topics")
     args = parser.parse_args()
     if args.repeat < 1:
         raise SystemExit("--repeat: at least 1")
@@ -268,14 +292,14 @@ def main() -> None:
     runs: list[Run] = []
     raw: dict[str, list[float]] = {}
     lat: dict[tuple[str, bool], tuple[float, float]] = {}
-    with tempfile.TemporaryDirectory() as name:
+    with tempfile.TemporaryDirectory() as name, Scratch(keep=args.keep_topics) as names:
         tmp = Path(name)
         (tmp / "order.avsc").write_bytes(orjson.dumps(AVRO_SCHEMA))
         for fmt in args.formats.split(","):
             encode = encoder(fmt)
             encoded = [encode(r) for r in rows]
             values = [encoded[i % len(rows)] for i in range(args.records)]
-            topic = unique(f"scale-{fmt}-in")
+            topic = names.name(f"scale-{fmt}-in")
             create_topic(topic, PARTITIONS)
             fill(topic, values, PARTITIONS)  # one backlog, drained by every run
             del values
@@ -284,12 +308,12 @@ def main() -> None:
                 raw.setdefault(fmt, []).append(rate)
                 print(f"{fmt}: {args.records:,} records, raw passthrough {rate:,.0f}/s")
                 for n, pin in [(n, False) for n in counts] + [(n, True) for n in pinned]:
-                    run = scale_run(fmt, topic, args.records, n, rows, tmp, pinned=pin)
+                    run = scale_run(fmt, topic, args.records, n, rows, tmp, names, pinned=pin)
                     runs.append(run)
                     print(f"  {n} worker(s){', one core each' if pin else ''}: {run.rate:,.0f}/s")
             for hold in (True, False) if args.latency_seconds > 0 else ():
                 lat[(fmt, hold)] = latencies(
-                    fmt, rows, args.latency_rate, args.latency_seconds, hold, tmp
+                    fmt, rows, args.latency_rate, args.latency_seconds, hold, tmp, names
                 )
     report(runs, raw, lat, args.latency_rate)
 

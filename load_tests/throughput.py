@@ -15,6 +15,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 import redis
@@ -27,7 +28,7 @@ from app.kafka.topics import TopicSpec, ensure_topics
 from app.repository import BaselineRepository
 from app.settings import load_settings
 from load_tests.data import mixed_records
-from tests.integration.harness import WorkerProcess, bootstrap, redis_url, unique
+from tests.integration.harness import Scratch, WorkerProcess, bootstrap, redis_url, unique
 
 
 def fill(topic: str, values: list[bytes], partitions: int) -> None:
@@ -135,9 +136,14 @@ class Marks:
 
 
 def worker_throughput(
-    topic: str, total: int, records: list[dict[str, object]], window: int, exactly_once: bool
+    topic: str,
+    total: int,
+    records: list[dict[str, object]],
+    window: int,
+    exactly_once: bool,
+    names: Scratch,
 ) -> float:
-    feed = unique("bench")
+    feed = names.name("bench")
     BaselineRepository(redis.Redis.from_url(redis_url())).save(
         build_baseline(feed, records[:20_000], "bench")
     )
@@ -146,7 +152,10 @@ def worker_throughput(
             feed,
             topic,
             ["--window-records", str(window), "--loglevel", "warning"],
-            env={"DRIFTMEND_EXACTLY_ONCE": str(exactly_once).lower()},
+            env={
+                "DRIFTMEND_EXACTLY_ONCE": str(exactly_once).lower(),
+                "DRIFTMEND_WINDOW_PROFILES_TOPIC": f"{feed}-profiles",
+            },
         )
         worker.start(Path(tmp))
         try:
@@ -180,7 +189,14 @@ def main() -> None:
     os.environ.setdefault("PYTHONHASHSEED", "0")
     records = mixed_records(args.records, seed=1)
     values = [orjson.dumps(r) for r in records]
-    topic = unique("bench-in")
+    with Scratch() as names:  # deletes the topics at the end
+        run(args, names, records, values)
+
+
+def run(
+    args: argparse.Namespace, names: Scratch, records: list[dict[str, Any]], values: list[bytes]
+) -> None:
+    topic = names.name("bench-in")
     ensure_topics(
         AdminClient({"bootstrap.servers": bootstrap()}), [TopicSpec(topic, args.partitions)]
     )
@@ -197,7 +213,7 @@ def main() -> None:
     rates = {}
     for eos in (True, False):
         mode = "exactly-once" if eos else "at-least-once"
-        rates[eos] = worker_throughput(topic, args.records, records, args.window, eos)
+        rates[eos] = worker_throughput(topic, args.records, records, args.window, eos, names)
         print(
             f"driftmend worker, {mode} (forward + decode + profile + judge, output held per "
             f"window): {rates[eos]:,.0f} records/s, ratio worker/raw: {rates[eos] / raw:.2f}"

@@ -19,7 +19,7 @@ def apply(
 ) -> None:
     """Create the topics defined in topics/ that do not exist yet."""
     cfg = common.settings()
-    specs = load_topic_specs(cfg.topics_dir)
+    specs = load_topic_specs(cfg.topics_dir, cfg.topic_names())
     check_connection(cfg)
     admin = AdminClient(cfg.kafka_config())
     created = ensure_topics(admin, specs)

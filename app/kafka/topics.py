@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,14 +22,17 @@ class TopicSpec:
     config: dict[str, str] = field(default_factory=dict)
 
 
-def load_topic_specs(folder: Path) -> list[TopicSpec]:
+def load_topic_specs(folder: Path, names: Mapping[str, str] | None = None) -> list[TopicSpec]:
+    """The topic definitions in ``folder``; ``names`` renames a definition by its file's
+    stem (``dlq`` for ``dlq.yaml``): a topic named in the settings is created with its
+    definition's partitions and configuration, not left to the broker's defaults."""
     specs = []
     for path in sorted(folder.glob("*.yaml")):
         try:
             raw = yaml.safe_load(path.read_text())
             specs.append(
                 TopicSpec(
-                    name=str(raw["name"]),
+                    name=(names or {}).get(path.stem) or str(raw["name"]),
                     partitions=int(raw.get("partitions", 1)),
                     replication_factor=int(raw.get("replication_factor", -1)),
                     config={str(k): str(v) for k, v in (raw.get("config") or {}).items()},

@@ -114,7 +114,7 @@ def _prepare_kafka(settings: Settings, options: WorkerOptions) -> int:
     at a recent point of the window-profiles topic; the input topic's partition count."""
     check_connection(settings)
     admin = AdminClient(settings.kafka_config())
-    specs = load_topic_specs(settings.topics_dir)
+    specs = load_topic_specs(settings.topics_dir, settings.topic_names())
     ensure_topics(admin, specs)
     raise_message_limits(admin, specs)
     partitions = partition_count(admin, options.input_topic)

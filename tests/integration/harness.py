@@ -48,6 +48,45 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
+class Scratch:
+    """Names for one run's topics and feeds; on leaving, every topic created since entering
+    whose name holds one of them (inputs, outputs, the worker's own topics named after its
+    feed) is deleted: a benchmark writes millions of records, and a broker that kept them
+    run after run would fill its disk. ``keep`` leaves them for a look afterwards."""
+
+    def __init__(self, keep: bool = False) -> None:
+        self.keep = keep
+        self.names: list[str] = []
+        self.before: set[str] = set()
+
+    def name(self, prefix: str) -> str:
+        self.names.append(unique(prefix))
+        return self.names[-1]
+
+    def __enter__(self) -> Scratch:
+        self.before = set(_admin().list_topics(timeout=10).topics)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.keep:
+            return
+        admin = _admin()
+        ours = [
+            t
+            for t in set(admin.list_topics(timeout=10).topics) - self.before
+            if any(n in t for n in self.names)
+        ]
+        for name, fut in admin.delete_topics(ours).items() if ours else ():
+            try:
+                fut.result()
+            except KafkaException as e:
+                print(f"could not delete topic {name}: {e}")
+
+
+def _admin() -> AdminClient:
+    return AdminClient({"bootstrap.servers": bootstrap()})
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -6,7 +6,8 @@ from concurrent.futures import Future
 from types import SimpleNamespace
 from typing import Any
 
-from app.kafka.topics import TopicSpec, ensure_topics
+from app.kafka.topics import TopicSpec, ensure_topics, load_topic_specs
+from app.settings import Settings
 
 
 class _Admin:
@@ -47,3 +48,22 @@ def test_ensure_topics_creates_nothing_that_exists() -> None:
     admin.list_topics = lambda topic=None, timeout=0: SimpleNamespace(topics={"t": None})  # type: ignore[method-assign]
     assert ensure_topics(admin, [TopicSpec("t", 2)]) == []  # type: ignore[arg-type]
     assert admin.created == set()
+
+
+def test_every_definition_is_a_topic_the_settings_name() -> None:
+    settings = Settings()
+    stems = {p.stem for p in settings.topics_dir.glob("*.yaml")}
+    assert stems == set(settings.topic_names())
+    defaults = {s.name for s in load_topic_specs(settings.topics_dir)}
+    assert defaults == set(settings.topic_names().values())  # the files' names = the defaults
+
+
+def test_a_renamed_topic_keeps_its_definition() -> None:
+    settings = Settings(dlq_topic="feeds.bad-records", window_profiles_topic="dm.partials")
+    default = {s.name: s for s in load_topic_specs(settings.topics_dir)}
+    renamed = {s.name: s for s in load_topic_specs(settings.topics_dir, settings.topic_names())}
+    assert "driftmend.window-profiles" not in renamed and "driftmend.dlq" not in renamed
+    assert renamed["dm.partials"].config == default["driftmend.window-profiles"].config
+    assert renamed["dm.partials"].partitions == default["driftmend.window-profiles"].partitions
+    assert renamed["feeds.bad-records"].config == default["driftmend.dlq"].config
+    assert renamed["driftmend.alerts"] == default["driftmend.alerts"]
