@@ -32,6 +32,13 @@ class Metrics:
             ["feed", "reason"],
             registry=r,
         )
+        self.republished_skipped = Counter(
+            "driftmend_republished_skipped_records_total",
+            "Records read again after their previous reader died whose window profiles it had "
+            "published: forwarded, not profiled twice",
+            ["feed"],
+            registry=r,
+        )
         self.windows_closed = Counter(
             "driftmend_windows_closed_total",
             "Windows compared with the baseline",

@@ -90,6 +90,7 @@ class Ingest:
         self._profiled: dict[int, int] = {}  # partition -> next offset the profiler acked
         self._committed: dict[int, int] = {}
         self._m_dlq = metrics.dlq_records.labels(feed, "decode")
+        self._m_republished = metrics.republished_skipped.labels(feed)
         self._m_latency = metrics.latency.labels(feed)
         self._txn: Transactions | None = None
         self._lost = False
@@ -416,6 +417,7 @@ class Ingest:
 
     def _account(self, stats: Stats) -> None:
         self._m_dlq.inc(stats.dead_lettered)
+        self._m_republished.inc(stats.republished_skipped)
 
     def _profiled_through(self, token: Token) -> None:
         offsets, started = token

@@ -43,6 +43,7 @@ class Batch:
     record_partitions: list[int] = field(default_factory=list)
     record_offsets: list[int] = field(default_factory=list)
     partitions: set[int] = field(default_factory=set)
+    last_offsets: dict[int, int] = field(default_factory=dict)  # of every record, bad ones too
     errors: int = 0
     lo_ms: int = NO_TIME
     hi_ms: int = 0
@@ -60,6 +61,7 @@ class Checkpoints(Protocol):
 class _Open:
     builder: ProfileBuilder
     partitions: set[int] = field(default_factory=set)
+    last_offsets: dict[int, int] = field(default_factory=dict)
     lo_ms: int = NO_TIME
     hi_ms: int = 0
 
@@ -85,6 +87,7 @@ class OpenWindows:
         self._fed: dict[int, int] = {}  # per partition, the last offset ADWIN saw
         self._seen: dict[int, int] = {}  # restored: offsets up to here were fed before
         self._saved_at: dict[int, float] = {}
+        self._popped: dict[int, int] = {}  # partition -> last offset of the windows popped
 
     def __len__(self) -> int:
         return len(self._open)
@@ -94,6 +97,8 @@ class OpenWindows:
         if window is None:
             window = self._open[batch.window_id] = _Open(self.new_builder())
         window.partitions |= batch.partitions
+        for p, last in batch.last_offsets.items():
+            window.last_offsets[p] = max(window.last_offsets.get(p, -1), last)
         window.lo_ms = min(window.lo_ms, batch.lo_ms)
         window.hi_ms = max(window.hi_ms, batch.hi_ms)
         window.builder.decode_errors += batch.errors
@@ -214,13 +219,20 @@ class OpenWindows:
                 log.warning("ADWIN state of partition %d not stored: %s", p, exc)
 
     def closable(self) -> list[WindowProfile]:
-        """Pop the windows every contributing partition has moved past."""
-        done = [
-            wid
-            for wid, w in self._open.items()
-            if all(self._position.get(p, wid) > wid for p in w.partitions)
-        ]
-        return [self._pop(wid) for wid in sorted(done)]
+        """Pop the windows every contributing partition has moved past, each partition's
+        in window order: a window waits for an earlier one that shares a partition, so what
+        is published of a partition is always everything up to some offset."""
+        done = []
+        waiting: set[int] = set()
+        for wid in sorted(self._open):
+            w = self._open[wid]
+            if waiting.isdisjoint(w.partitions) and all(
+                self._position.get(p, wid) > wid for p in w.partitions
+            ):
+                done.append(wid)
+            else:
+                waiting |= w.partitions
+        return [self._pop(wid) for wid in done]
 
     def drain(self, partitions: Sequence[int] | None = None) -> list[WindowProfile]:
         """Pop every open window (``partitions`` given: forget those partitions too)."""
@@ -234,8 +246,15 @@ class OpenWindows:
             self._saved_at.pop(p, None)
         return out
 
+    def popped(self) -> dict[int, int]:
+        """Per partition, the last offset of the windows popped since the last call."""
+        out, self._popped = self._popped, {}
+        return out
+
     def _pop(self, window_id: int) -> WindowProfile:
         w = self._open.pop(window_id)
+        for p, last in w.last_offsets.items():
+            self._popped[p] = max(self._popped.get(p, -1), last)
         self._checkpoint(w.partitions)
         return w.builder.snapshot(
             self.feed,

@@ -34,9 +34,11 @@ from app.profile.builder import ProfileBuilder
 from app.profile.window import WindowProfile
 from app.repository.adwin import AdwinCheckpoints
 from app.repository.baselines import connect_redis
+from app.repository.profiled import ProfiledOffsets
 from app.settings import Settings
-from app.worker.open_windows import Batch, Checkpoints, OpenWindows, take
+from app.worker.open_windows import Batch, Checkpoints, OpenWindows, pick, take
 from app.worker.options import WorkerOptions
+from app.worker.published import PublishedOffsets, Store
 from app.worker.windows import WindowClock
 
 log = logging.getLogger(__name__)
@@ -56,11 +58,24 @@ class RawBatch:
     offsets: list[int] = field(default_factory=list)
     timestamps: list[int] = field(default_factory=list)
 
+    def select(self, index: np.ndarray) -> RawBatch:
+        """The records at ``index``, in its order."""
+        return RawBatch(
+            self.topic,
+            pick(self.values, index),
+            pick(self.keys, index),
+            pick(self.headers, index),
+            pick(self.partitions, index),
+            pick(self.offsets, index),
+            pick(self.timestamps, index),
+        )
+
 
 @dataclass
 class Stats:
     dead_lettered: int = 0
     windows_published: int = 0
+    republished_skipped: int = 0  # read again, their window profiles published before
 
 
 class Profiler:
@@ -75,6 +90,7 @@ class Profiler:
         producer: Producer,
         partitions: int,
         checkpoints: Checkpoints | None = None,
+        published: Store | None = None,
     ) -> None:
         self.settings = settings
         self.options = options
@@ -88,6 +104,7 @@ class Profiler:
             self._streamed,
             checkpoints,
         )
+        self.published = PublishedOffsets(published)
 
     def _streamed(self, name: str) -> bool:
         spec = self.baseline.schema.get(name)
@@ -95,6 +112,12 @@ class Profiler:
 
     def process(self, raw: RawBatch) -> Stats:
         stats = Stats()
+        keep = self.published.keep(
+            np.asarray(raw.partitions, dtype=np.int64), np.asarray(raw.offsets, dtype=np.int64)
+        )
+        if keep is not None:
+            stats.republished_skipped = len(keep) - int(keep.sum())
+            raw = raw.select(np.flatnonzero(keep))
         decoded = decode_bounded(self.options.codec, raw.values, self.settings.max_record_bytes)
         n = len(decoded)
         if not n:
@@ -111,7 +134,10 @@ class Profiler:
         windows = self.clock.windows_of(offsets, stamps)
         for window in np.unique(windows).tolist():  # in window order
             rows = np.flatnonzero(windows == window)
-            batch = Batch(window, partitions=set(parts[rows].tolist()))
+            last = np.full(int(parts[rows].max()) + 1, -1, dtype=np.int64)
+            np.maximum.at(last, parts[rows], offsets[rows])
+            batch = Batch(window, partitions=set(np.flatnonzero(last >= 0).tolist()))
+            batch.last_offsets = {p: int(last[p]) for p in batch.partitions}
             batch.lo_ms, batch.hi_ms = int(stamps[rows].min()), int(stamps[rows].max())
             good = rows[~failed[rows]]
             batch.errors = len(rows) - len(good)
@@ -125,6 +151,7 @@ class Profiler:
         return stats
 
     def publish(self, windows: list[WindowProfile], state: str) -> int:
+        self.published.published(self.windows.popped())
         for profile in windows:
             produce_blocking(
                 self.producer,
@@ -182,12 +209,24 @@ def _serve(
         }
     )
     try:
-        checkpoints = AdwinCheckpoints(connect_redis(settings), options.feed, options.input_topic)
+        client = connect_redis(settings)
+        checkpoints: AdwinCheckpoints | None = AdwinCheckpoints(
+            client, options.feed, options.input_topic
+        )
+        published: ProfiledOffsets | None = ProfiledOffsets(
+            client, options.feed, options.input_topic
+        )
     except DriftmendError as exc:  # Redis away: ADWIN starts afresh, monitoring goes on
-        log.warning("ADWIN states not restored or kept: %s", exc)
-        checkpoints = None
+        log.warning("ADWIN states and published offsets not restored or kept: %s", exc)
+        checkpoints = published = None
     profiler = Profiler(
-        settings, options, Baseline.deserialize(baseline), producer, partitions, checkpoints
+        settings,
+        options,
+        Baseline.deserialize(baseline),
+        producer,
+        partitions,
+        checkpoints,
+        published,
     )
     while True:
         try:
@@ -210,6 +249,9 @@ def _serve(
             producer.flush(60)
             if errors:
                 raise KafkaError(f"profiler output not acknowledged: {errors[:3]}")
+            profiler.published.flush()
+            if kind == "revoke":
+                profiler.published.forget(payload)
             conn.send(("ack", stats))
         except Exception as exc:
             log.exception("profiler failed")

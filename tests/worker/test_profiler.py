@@ -16,8 +16,10 @@ from app.profile.window import WindowProfile
 from app.settings import Settings
 from app.worker.options import WorkerOptions
 from app.worker.profiler import Profiler, RawBatch
+from app.worker.published import PublishedOffsets
 from app.worker.windows import WindowClock
 from tests.conftest import make_records
+from tests.worker.test_published import Store
 
 
 class Recorder:
@@ -100,3 +102,28 @@ def test_windows_of_is_window_of_for_a_batch(
     offsets = np.array([o for o, _ in rows], dtype=np.int64)
     stamps = np.array([t for _, t in rows], dtype=np.int64)
     assert clock.windows_of(offsets, stamps).tolist() == [clock.window_of(o, t) for o, t in rows]
+
+
+def test_a_profiler_that_reads_again_after_a_crash_counts_every_record_once() -> None:
+    store = Store()
+    rows = [orjson.dumps(r) for r in make_records(np.random.default_rng(3), 60)]
+    parts, offsets = [i % 2 for i in range(60)], [i // 2 for i in range(60)]  # 0-29 each
+    first, sent, settings = _profiler(window_records=20)  # 10 offsets per partition
+    first.published = PublishedOffsets(store)
+    first.process(_batch(rows[:50], parts[:50], offsets[:50]))  # windows 0, 1 closed
+    first.published.flush()  # the partials acknowledged; then the worker is killed
+
+    second, resent, _ = _profiler(window_records=20)
+    second.published = PublishedOffsets(store)
+    stats = second.process(_batch(rows, parts, offsets))  # read again from offset 0
+    assert stats.republished_skipped == 40
+    windows = [
+        WindowProfile.deserialize(a[1])
+        for r in (sent, resent)
+        for a in r.to(settings.window_profiles_topic)
+    ]
+    windows += second.windows.drain()
+    counted: dict[int, int] = {}
+    for w in windows:
+        counted[w.window_id] = counted.get(w.window_id, 0) + w.records
+    assert counted == {0: 20, 1: 20, 2: 20}
