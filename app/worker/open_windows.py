@@ -43,7 +43,8 @@ class Batch:
     record_partitions: list[int] = field(default_factory=list)
     record_offsets: list[int] = field(default_factory=list)
     partitions: set[int] = field(default_factory=set)
-    last_offsets: dict[int, int] = field(default_factory=dict)  # of every record, bad ones too
+    first_offsets: dict[int, int] = field(default_factory=dict)  # of every record, bad too
+    last_offsets: dict[int, int] = field(default_factory=dict)
     errors: int = 0
     lo_ms: int = NO_TIME
     hi_ms: int = 0
@@ -61,6 +62,7 @@ class Checkpoints(Protocol):
 class _Open:
     builder: ProfileBuilder
     partitions: set[int] = field(default_factory=set)
+    first_offsets: dict[int, int] = field(default_factory=dict)
     last_offsets: dict[int, int] = field(default_factory=dict)
     lo_ms: int = NO_TIME
     hi_ms: int = 0
@@ -97,6 +99,8 @@ class OpenWindows:
         if window is None:
             window = self._open[batch.window_id] = _Open(self.new_builder())
         window.partitions |= batch.partitions
+        for p, first in batch.first_offsets.items():
+            window.first_offsets[p] = min(window.first_offsets.get(p, first), first)
         for p, last in batch.last_offsets.items():
             window.last_offsets[p] = max(window.last_offsets.get(p, -1), last)
         window.lo_ms = min(window.lo_ms, batch.lo_ms)
@@ -219,20 +223,13 @@ class OpenWindows:
                 log.warning("ADWIN state of partition %d not stored: %s", p, exc)
 
     def closable(self) -> list[WindowProfile]:
-        """Pop the windows every contributing partition has moved past, each partition's
-        in window order: a window waits for an earlier one that shares a partition, so what
-        is published of a partition is always everything up to some offset."""
-        done = []
-        waiting: set[int] = set()
-        for wid in sorted(self._open):
-            w = self._open[wid]
-            if waiting.isdisjoint(w.partitions) and all(
-                self._position.get(p, wid) > wid for p in w.partitions
-            ):
-                done.append(wid)
-            else:
-                waiting |= w.partitions
-        return [self._pop(wid) for wid in done]
+        """Pop the windows every contributing partition has moved past."""
+        done = [
+            wid
+            for wid, w in self._open.items()
+            if all(self._position.get(p, wid) > wid for p in w.partitions)
+        ]
+        return [self._pop(wid) for wid in sorted(done)]
 
     def drain(self, partitions: Sequence[int] | None = None) -> list[WindowProfile]:
         """Pop every open window (``partitions`` given: forget those partitions too)."""
@@ -247,8 +244,13 @@ class OpenWindows:
         return out
 
     def popped(self) -> dict[int, int]:
-        """Per partition, the last offset of the windows popped since the last call."""
+        """Per partition popped from since the last call, the offset up to which all of
+        it is popped: the last of its popped windows, or short of a window of it still open
+        (a window closes once all its partitions moved on, so a later one can go first)."""
         out, self._popped = self._popped, {}
+        for w in self._open.values():
+            for p in out.keys() & w.first_offsets.keys():
+                out[p] = min(out[p], w.first_offsets[p] - 1)
         return out
 
     def _pop(self, window_id: int) -> WindowProfile:

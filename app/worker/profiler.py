@@ -134,10 +134,8 @@ class Profiler:
         windows = self.clock.windows_of(offsets, stamps)
         for window in np.unique(windows).tolist():  # in window order
             rows = np.flatnonzero(windows == window)
-            last = np.full(int(parts[rows].max()) + 1, -1, dtype=np.int64)
-            np.maximum.at(last, parts[rows], offsets[rows])
-            batch = Batch(window, partitions=set(np.flatnonzero(last >= 0).tolist()))
-            batch.last_offsets = {p: int(last[p]) for p in batch.partitions}
+            first, last = _bounds(parts[rows], offsets[rows])
+            batch = Batch(window, partitions=set(first), first_offsets=first, last_offsets=last)
             batch.lo_ms, batch.hi_ms = int(stamps[rows].min()), int(stamps[rows].max())
             good = rows[~failed[rows]]
             batch.errors = len(rows) - len(good)
@@ -178,6 +176,17 @@ class Profiler:
             self.producer,
             produce_args(self.settings.dlq_topic, raw.values[i], raw.keys[i], headers=headers),
         )
+
+
+def _bounds(parts: np.ndarray, offsets: np.ndarray) -> tuple[dict[int, int], dict[int, int]]:
+    """Each partition's first and last offset among ``offsets``."""
+    size = int(parts.max()) + 1
+    first = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
+    last = np.full(size, -1, dtype=np.int64)
+    np.minimum.at(first, parts, offsets)
+    np.maximum.at(last, parts, offsets)
+    present = np.flatnonzero(last >= 0).tolist()
+    return {p: int(first[p]) for p in present}, {p: int(last[p]) for p in present}
 
 
 # -- the child process ---------------------------------------------------------------------

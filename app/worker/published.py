@@ -5,10 +5,11 @@ With the output held per window, input offsets commit only up to the first undec
 window. A worker killed after publishing a window's partial for one partition, before the
 window was decided, leaves the partition's next reader to read that window again; the
 partial is in the window-profiles topic already, and a second one would count its records
-twice. So the profiler stores how far its published partials reach, once Kafka has
-acknowledged them (:meth:`PublishedOffsets.published`, :meth:`flush`), and when it starts
-reading a partition it skips the records up to there (:meth:`keep`). A worker that hands a
-partition over in a rebalance commits what it published, so its successor skips nothing.
+twice. So the profiler stores the offset up to which all of a partition is in published
+partials (``OpenWindows.popped``), once Kafka has acknowledged them
+(:meth:`PublishedOffsets.published`, :meth:`flush`), and when it starts reading a partition
+it skips the records up to there (:meth:`keep`). A worker that hands a partition over in a
+rebalance commits what it published, so its successor skips nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class PublishedOffsets:
         self._known: set[int] = set()  # partitions whose stored offset was looked up
         self._skip: dict[int, int] = {}  # partition -> last offset published before
         self._due: dict[int, int] = {}  # published, not stored yet
+        self._stored: dict[int, int] = {}  # what was stored last (never lowered)
 
     def keep(self, partitions: np.ndarray, offsets: np.ndarray) -> np.ndarray | None:
         """Which of a batch's records to profile (None: every one); records of a partition
@@ -68,7 +70,8 @@ class PublishedOffsets:
     def published(self, through: Mapping[int, int]) -> None:
         """Partials covering each partition up to ``through[p]`` went out (not yet acked)."""
         for p, offset in through.items():
-            self._due[p] = max(self._due.get(p, -1), offset)
+            if offset > max(self._due.get(p, -1), self._stored.get(p, -1)):
+                self._due[p] = offset
 
     def flush(self) -> None:
         """Store what was published; call once Kafka has acknowledged it."""
@@ -76,6 +79,7 @@ class PublishedOffsets:
             self._due.clear()
             return
         due, self._due = self._due, {}
+        self._stored.update(due)
         try:
             self.store.save(due)
         except DriftmendError as exc:
@@ -86,3 +90,4 @@ class PublishedOffsets:
         for p in partitions:
             self._known.discard(p)
             self._skip.pop(p, None)
+            self._stored.pop(p, None)

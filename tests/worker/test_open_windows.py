@@ -34,21 +34,22 @@ def test_window_closes_when_all_its_partitions_moved_on() -> None:
     assert len(open_windows) == 1
 
 
-def test_a_partition_publishes_its_windows_in_order_and_says_how_far() -> None:
+def test_popped_says_up_to_where_each_partition_is_published() -> None:
     open_windows = _windows()
     early, later = _batch(0, {0, 1}, 10), _batch(1, {0, 2}, 6)
-    early.last_offsets, later.last_offsets = {0: 4, 1: 4}, {0: 7, 2: 2}
+    early.first_offsets, early.last_offsets = {0: 0, 1: 0}, {0: 4, 1: 4}
+    later.first_offsets, later.last_offsets = {0: 5, 2: 0}, {0: 7, 2: 2}
     open_windows.add(early)
     open_windows.add(later)
     open_windows.add(_batch(2, {0, 2}, 2))
-    # window 1 is closed on partitions 0 and 2, but window 0 still waits for partition 1:
-    # publishing 1 first would leave partition 0 published up to 7 without offsets 0-4
-    assert open_windows.closable() == []
-    assert open_windows.popped() == {}
-    open_windows.add(_batch(2, {1}, 2))
-    assert [w.window_id for w in open_windows.closable()] == [0, 1]
-    assert open_windows.popped() == {0: 7, 1: 4, 2: 2}
+    # window 1 closes on partitions 0 and 2 while window 0 waits for partition 1: partition
+    # 0 is published from window 1 on, but its offsets 0-4 (window 0) are not yet
+    assert [w.window_id for w in open_windows.closable()] == [1]
+    assert open_windows.popped() == {0: -1, 2: 2}
     assert open_windows.popped() == {}  # reported once
+    open_windows.add(_batch(2, {1}, 2))
+    assert [w.window_id for w in open_windows.closable()] == [0]
+    assert open_windows.popped() == {0: 4, 1: 4}
 
 
 def test_drain_returns_everything_open_in_order() -> None:

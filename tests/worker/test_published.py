@@ -92,3 +92,16 @@ def test_without_a_store_nothing_is_skipped() -> None:
     published.published({0: 5})
     published.flush()
     assert _keep(published, [0], [3]) is None
+
+
+def test_only_progress_is_stored() -> None:
+    store = Store()
+    published = PublishedOffsets(store)
+    published.published({0: 9, 1: -1})  # nothing of partition 1 is published in full yet
+    published.flush()
+    assert store.stored == {0: 9}
+    store.stored.clear()
+    published.published({0: 9})
+    published.published({0: 5})
+    published.flush()
+    assert store.stored == {}  # no write for what is stored already
