@@ -211,12 +211,12 @@ def create_app(
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]  # mode types it loosely
     async def on_assigned(_app: Any, *args: Any, signal: Any, **_: Any) -> None:
-        aggregator.assigned(args[0])  # the new assignment: every TP this worker now has
+        await aggregator.assigned(args[0])  # the new assignment: every TP this worker has
 
     async def decide(window: WindowProfile) -> None:
         with listening.busy():
             await judge.decide(window)
-        aggregator.decided(window)
+        await aggregator.decided(window)
 
     @app.agent(profiles)
     async def aggregate(stream: Any) -> None:
@@ -230,7 +230,9 @@ def create_app(
                 continue
             closed = _header(event.headers, STATE_HEADER) in ("closed", "idle")
             source = (event.message.partition, event.message.offset)
-            for window in aggregator.add(partial, event.value, closed, source):
+            with listening.busy():  # grace stands still while the partial is stored
+                complete = await aggregator.add(partial, event.value, closed, source)
+            for window in complete:
                 await decide(window)
 
     @app.timer(1.0)  # type: ignore[untyped-decorator]

@@ -5,6 +5,8 @@ after it is judged. When this worker is given the window-profiles topic it start
 stored state, so a takeover after the owner died loses no partial, counts none twice and
 decides no window twice; when the topic goes to another worker it drops its pending windows.
 Redis being away costs durability only: the aggregation goes on in memory (and says so).
+The Redis calls run in a thread: a Redis that hangs (up to the client's 10 s timeout)
+delays the aggregation, not the worker's event loop (its group heartbeats, the REST API).
 
 Left open: a crash between publishing a window's verdict and marking it decided lets the
 next owner decide that one window again.
@@ -12,6 +14,7 @@ next owner decide that one window again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -40,20 +43,20 @@ class DurableAggregator:
         self.profiles_topic = profiles_topic
         self.owner = False
 
-    def assigned(self, partitions: Iterable[Any]) -> None:
+    async def assigned(self, partitions: Iterable[Any]) -> None:
         """The faust consumer's new assignment (topic-partition tuples)."""
         owns = any(tp.topic == self.profiles_topic for tp in partitions)
         if owns and not self.owner:
-            self._restore()
+            await self._restore()
         elif self.owner and not owns:
             self.aggregator.forget()
         self.owner = owns
 
-    def _restore(self) -> None:
+    async def _restore(self) -> None:
         if self.store is None:
             return
         try:
-            stored, decided = self.store.load(self.feed, self.input_topic)
+            stored, decided = await asyncio.to_thread(self.store.load, self.feed, self.input_topic)
         except DriftmendError as exc:
             log.warning("windows in flight not restored: %s", exc)
             return
@@ -71,12 +74,14 @@ class DurableAggregator:
                 len({p.window_id for p, _, _ in partials}),
             )
 
-    def add(
+    async def add(
         self, partial: WindowProfile, data: bytes, closed: bool, source: tuple[int, int]
     ) -> list[WindowProfile]:
+        """Store the partial, then merge it; the windows now complete."""
         if self.store is not None:
             try:
-                self.store.add(
+                await asyncio.to_thread(
+                    self.store.add,
                     self.feed,
                     self.input_topic,
                     StoredPartial(partial.window_id, source, closed, data),
@@ -88,9 +93,11 @@ class DurableAggregator:
     def expire(self) -> list[WindowProfile]:
         return self.aggregator.expire()
 
-    def decided(self, window: WindowProfile) -> None:
+    async def decided(self, window: WindowProfile) -> None:
         if self.store is not None:
             try:
-                self.store.decided(self.feed, self.input_topic, window.window_id)
+                await asyncio.to_thread(
+                    self.store.decided, self.feed, self.input_topic, window.window_id
+                )
             except DriftmendError as exc:
                 log.warning("decision of window %d not stored: %s", window.window_id, exc)

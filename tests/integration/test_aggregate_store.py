@@ -4,6 +4,7 @@ window twice; one that loses the topic stops deciding."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import namedtuple
 
 import redis
@@ -29,12 +30,12 @@ def _worker(feed: str, topic: str) -> DurableAggregator:
     store = AggregateStore(redis.Redis.from_url(redis_url()))
     agg = WindowAggregator(partitions=3, grace_seconds=60, clock=lambda: 0.0)
     durable = DurableAggregator(agg, store, feed, topic, PROFILES)
-    durable.assigned({TP(PROFILES, 0), TP("input", 1)})
+    asyncio.run(durable.assigned({TP(PROFILES, 0), TP("input", 1)}))
     return durable
 
 
 def _add(worker: DurableAggregator, p: WindowProfile, offset: int) -> list[WindowProfile]:
-    return worker.add(p, p.serialize(), True, (0, offset))
+    return asyncio.run(worker.add(p, p.serialize(), True, (0, offset)))
 
 
 def test_a_takeover_continues_the_windows_in_flight() -> None:
@@ -49,7 +50,7 @@ def test_a_takeover_continues_the_windows_in_flight() -> None:
     assert second.aggregator.duplicates == 1
     [window] = _add(second, _partial(feed, 0, 2, 5), 4)
     assert window.records == 35 and window.partitions == frozenset({0, 1, 2})
-    second.decided(window)
+    asyncio.run(second.decided(window))
     # and dies too, before its commit: the third owner re-reads window 0's last partial
     third = _worker(feed, topic)
     assert _add(third, _partial(feed, 0, 2, 5), 4) == []
@@ -70,5 +71,5 @@ def test_losing_the_topic_stops_deciding() -> None:
     feed, topic = unique("agg-feed"), unique("agg-input")
     worker = _worker(feed, topic)
     _add(worker, _partial(feed, 0, 0, 10), 1)
-    worker.assigned({TP("input", 1)})
+    asyncio.run(worker.assigned({TP("input", 1)}))
     assert not worker.owner and worker.aggregator.pending() == []
