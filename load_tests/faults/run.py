@@ -125,6 +125,19 @@ class Workers:
         self.procs: list[WorkerProcess] = []
         self.restarts = 0  # workers that exited on their own and were started again
         self.kills = 0
+        self._skipped: dict[int, float] = {}  # per worker process: its counter, last seen
+
+    @property
+    def skipped(self) -> int:
+        """Records read again after a kill and not profiled twice (what the scrapes saw)."""
+        return int(sum(self._skipped.values()))
+
+    def scrape(self) -> None:
+        for w in self.procs:
+            if w.proc is not None and w.proc.poll() is None:
+                seen = w.metrics().get("driftmend_republished_skipped_records_total")
+                if seen is not None:
+                    self._skipped[w.proc.pid] = seen
 
     def add(self) -> WorkerProcess:
         w = WorkerProcess(
@@ -138,6 +151,7 @@ class Workers:
 
     def kill(self, w: WorkerProcess) -> None:
         assert w.proc is not None
+        self.scrape()
         w.proc.send_signal(signal.SIGKILL)
         w.proc.wait(30)
         w._log_file.close()
@@ -263,6 +277,7 @@ class Outcome:
     kills: int
     exactly_once: bool
     windows: WindowReport = field(default_factory=WindowReport)
+    skipped: int = 0  # read again after a kill, already published: not profiled twice
 
     def ok(self) -> bool:
         bad = self.report.total("lost") + self.report.total("reordered")
@@ -304,17 +319,28 @@ def run_scenario(
                 elapsed = time.monotonic() - started
                 if elapsed - last_tick >= 1.0:
                     last_tick = elapsed
+                    workers.scrape()
                     fault(workers, elapsed, not source.done.is_set())
                 workers.supervise()
                 if source.done.is_set() and _all_out(feed, topic, partitions):
                     break
                 time.sleep(0.2)
         finally:
+            workers.scrape()
             workers.stop()
     report = compare(source.sent, read_topic(bootstrap(), f"{topic}.healed"))
     windows = _windows(feed, topic, partitions, window, started_ms)
     seconds = time.monotonic() - started
-    return Outcome(name, report, seconds, workers.restarts, workers.kills, exactly_once, windows)
+    return Outcome(
+        name,
+        report,
+        seconds,
+        workers.restarts,
+        workers.kills,
+        exactly_once,
+        windows,
+        workers.skipped,
+    )
 
 
 def _windows(feed: str, topic: str, partitions: int, window: int, since_ms: int) -> WindowReport:
@@ -390,6 +416,7 @@ def main() -> None:
         )
         print(o.report.table())
         print(o.windows.line())
+        print(f"records read again and not profiled twice (at least): {o.skipped:,}")
     sys.exit(0 if all(o.ok() for o in outcomes) else 1)
 
 

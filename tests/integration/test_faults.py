@@ -25,6 +25,7 @@ def test_sigkilled_worker_loses_and_duplicates_nothing() -> None:
     )
     print(outcome.report.table())
     print(outcome.windows.line())
+    print(f"records read again and not profiled twice (at least): {outcome.skipped:,}")
     assert outcome.kills >= 2
     assert outcome.report.total("sent") == RECORDS
     assert outcome.report.total("lost") == 0
