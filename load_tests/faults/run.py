@@ -46,6 +46,7 @@ from load_tests.faults.checker import (
 )
 from tests.integration.harness import (
     ROOT,
+    Scratch,
     WorkerProcess,
     bootstrap,
     create_topic,
@@ -296,7 +297,24 @@ def run_scenario(
     max_seconds: float = 600,
     exactly_once: bool = True,
 ) -> Outcome:
-    feed, topic = unique(f"faults-{name}"), unique(f"faults-{name}-in")
+    with Scratch() as names:  # deletes the run's topics at the end
+        return _run(
+            name, fault, records, partitions, rate, window, max_seconds, exactly_once, names
+        )
+
+
+def _run(
+    name: str,
+    fault: Fault,
+    records: int,
+    partitions: int,
+    rate: float,
+    window: int,
+    max_seconds: float,
+    exactly_once: bool,
+    names: Scratch,
+) -> Outcome:
+    feed, topic = names.name(f"faults-{name}"), names.name(f"faults-{name}-in")
     rows = mixed_records(20_000, seed=3)
     BaselineRepository(redis.Redis.from_url(redis_url())).save(build_baseline(feed, rows, "faults"))
     create_topic(topic, partitions)
