@@ -2,50 +2,30 @@
 with the last offset it saw, so the worker that reads the partition next continues it.
 
 Key: ``driftmend:feed:{feed}:adwin:{topic}:{partition}`` (hash: ``state``, ``offset``),
-expiring a week after its last write. The profiler saves on its hot path, so after a failed
-write it saves nothing for ``BACKOFF_SECONDS`` (a Redis that hangs costs one timeout, not
-one per window).
+expiring a week after its last write (``PartitionStore``: no writes for a while after one
+failed).
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-import redis
-
-from app.errors import RepositoryError
-from app.repository.store import RedisStore
+from app.repository.store import PartitionStore
 
 TTL_SECONDS = 7 * 86_400
-BACKOFF_SECONDS = 30.0
 
 
-class AdwinCheckpoints(RedisStore):
-    def __init__(self, client: redis.Redis, feed: str, topic: str) -> None:
-        super().__init__(client)
-        self.feed = feed
-        self.topic = topic
-        self._failed_at = -BACKOFF_SECONDS
-
-    def _of(self, partition: int) -> str:
-        return self._key(self.feed, "adwin", self.topic, partition)
+class AdwinCheckpoints(PartitionStore):
+    kind = "adwin"
 
     def save(self, partition: int, state: bytes, offset: int) -> None:
-        if time.monotonic() - self._failed_at < BACKOFF_SECONDS:
-            return
-
         def write() -> None:
             pipe = self.client.pipeline(transaction=True)
             pipe.hset(self._of(partition), mapping={"state": state, "offset": offset})
             pipe.expire(self._of(partition), TTL_SECONDS)
             pipe.execute()
 
-        try:
-            self._call("store an ADWIN state", write)
-        except RepositoryError:
-            self._failed_at = time.monotonic()
-            raise
+        self._write("store an ADWIN state", write)
 
     def load(self, partition: int) -> tuple[bytes, int] | None:
         def read() -> tuple[bytes, int] | None:

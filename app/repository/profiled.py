@@ -5,36 +5,24 @@ does not profile what is already in a published partial a second time.
 Key: ``driftmend:feed:{feed}:profiled:{topic}:{partition}`` (the last offset covered),
 written once the partials are acknowledged by Kafka and expiring ``TTL_SECONDS`` after the
 last write: a read-back that late is a replay on purpose (offsets reset), and the window
-was decided long ago. After a failed write it writes nothing for ``BACKOFF_SECONDS``.
+was decided long ago (``PartitionStore``: no writes for a while after one failed).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import redis
-
-from app.errors import RepositoryError
-from app.repository.store import RedisStore
+from app.repository.store import PartitionStore
 
 TTL_SECONDS = 900
-BACKOFF_SECONDS = 30.0
 
 
-class ProfiledOffsets(RedisStore):
-    def __init__(self, client: redis.Redis, feed: str, topic: str) -> None:
-        super().__init__(client)
-        self.feed = feed
-        self.topic = topic
-        self._failed_at = -BACKOFF_SECONDS
-
-    def _of(self, partition: int) -> str:
-        return self._key(self.feed, "profiled", self.topic, partition)
+class ProfiledOffsets(PartitionStore):
+    kind = "profiled"
 
     def save(self, through: Mapping[int, int]) -> None:
-        if not through or time.monotonic() - self._failed_at < BACKOFF_SECONDS:
+        if not through:
             return
 
         def write() -> None:
@@ -43,11 +31,7 @@ class ProfiledOffsets(RedisStore):
                 pipe.set(self._of(p), offset, ex=TTL_SECONDS)
             pipe.execute()
 
-        try:
-            self._call("store how far partitions are profiled", write)
-        except RepositoryError:
-            self._failed_at = time.monotonic()
-            raise
+        self._write("store how far partitions are profiled", write)
 
     def load(self, partitions: Iterable[int]) -> dict[int, int]:
         parts = sorted(partitions)

@@ -6,6 +6,7 @@ Keys are ``driftmend:feed:{feed}:...``; a Redis failure becomes one
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -30,3 +31,31 @@ class RedisStore:
             return fn()
         except redis.RedisError as exc:
             raise RepositoryError(f"Redis failed to {what}: {exc}") from exc
+
+
+class PartitionStore(RedisStore):
+    """Values per input partition of one feed and topic, written from the profiler's hot
+    path (keys ``driftmend:feed:{feed}:{kind}:{topic}:{partition}``): after a failed write
+    it writes nothing for ``BACKOFF_SECONDS`` (a Redis that hangs costs one timeout, not
+    one per batch)."""
+
+    BACKOFF_SECONDS = 30.0
+    kind = ""
+
+    def __init__(self, client: redis.Redis, feed: str, topic: str) -> None:
+        super().__init__(client)
+        self.feed = feed
+        self.topic = topic
+        self._failed_at = -self.BACKOFF_SECONDS
+
+    def _of(self, partition: int) -> str:
+        return self._key(self.feed, self.kind, self.topic, partition)
+
+    def _write(self, what: str, fn: Callable[[], None]) -> None:
+        if time.monotonic() - self._failed_at < self.BACKOFF_SECONDS:
+            return
+        try:
+            self._call(what, fn)
+        except RepositoryError:
+            self._failed_at = time.monotonic()
+            raise
