@@ -3,7 +3,9 @@
 The ingest loop (main process) forwards records and hands each batch's raw values here, so
 decoding and sketching use the second core instead of queueing behind the GIL. The
 profiler acknowledges a batch only after its dead-letter records and closed window
-profiles are acknowledged by Kafka; the ingest loop commits offsets after that.
+profiles are acknowledged by Kafka; the ingest loop commits offsets after that. Then it
+stores how far each partition is published (``app.worker.published``), and skips what a
+predecessor that died had published already.
 """
 
 from __future__ import annotations
