@@ -114,19 +114,18 @@ class Profiler:
 
     def process(self, raw: RawBatch) -> Stats:
         stats = Stats()
-        keep = self.published.keep(
-            np.asarray(raw.partitions, dtype=np.int64), np.asarray(raw.offsets, dtype=np.int64)
-        )
+        offsets = np.asarray(raw.offsets, dtype=np.int64)
+        parts = np.asarray(raw.partitions, dtype=np.int64)
+        keep = self.published.keep(parts, offsets)
         if keep is not None:
             stats.republished_skipped = len(keep) - int(keep.sum())
-            raw = raw.select(np.flatnonzero(keep))
+            index = np.flatnonzero(keep)
+            raw, parts, offsets = raw.select(index), parts[index], offsets[index]
         decoded = decode_bounded(self.options.codec, raw.values, self.settings.max_record_bytes)
         n = len(decoded)
         if not n:
             return stats
-        offsets = np.asarray(raw.offsets, dtype=np.int64)
         stamps = np.asarray(raw.timestamps, dtype=np.int64)
-        parts = np.asarray(raw.partitions, dtype=np.int64)
         failed = np.zeros(n, dtype=bool)
         if not isinstance(decoded, Columns) and DecodeError in set(map(type, decoded)):
             failed = np.fromiter(map(DecodeError.__instancecheck__, decoded), bool, n)

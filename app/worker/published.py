@@ -44,7 +44,7 @@ class PublishedOffsets:
     def keep(self, partitions: np.ndarray, offsets: np.ndarray) -> np.ndarray | None:
         """Which of a batch's records to profile (None: every one); records of a partition
         come in offset order."""
-        new = set(np.unique(partitions).tolist()) - self._known
+        new = set(np.flatnonzero(np.bincount(partitions)).tolist()) - self._known
         if new:
             self._known |= new
             self._skip.update(self._load(new))

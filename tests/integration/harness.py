@@ -34,7 +34,7 @@ def redis_url() -> str:
 def check_services() -> str | None:
     """None when Kafka and Redis answer, else what is missing."""
     try:
-        AdminClient({"bootstrap.servers": bootstrap()}).list_topics(timeout=10)
+        _admin().list_topics(timeout=10)
     except KafkaException as exc:
         return f"Kafka at {bootstrap()} does not answer ({exc}); run `make up`"
     try:
@@ -94,7 +94,7 @@ def free_port() -> int:
 
 
 def create_topic(name: str, partitions: int) -> None:
-    ensure_topics(AdminClient({"bootstrap.servers": bootstrap()}), [TopicSpec(name, partitions)])
+    ensure_topics(_admin(), [TopicSpec(name, partitions)])
 
 
 def produce(
