@@ -21,6 +21,7 @@ from app.metrics import scrape
 from app.worker.options import worker_command
 
 ROOT = Path(__file__).resolve().parents[2]
+LEAK_REPORT = ("nanobind: leaked", " - leaked ")
 
 
 def bootstrap() -> str:
@@ -208,7 +209,13 @@ class WorkerProcess:
         return self
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-5000:] if self.log_path else ""
+        """The end of the worker's output, without nanobind's list of what a process that
+        died left behind (thousands of lines that hide why it died)."""
+        if self.log_path is None:
+            return ""
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        kept = [line for line in lines if not line.startswith(LEAK_REPORT)]
+        return "\n".join(kept)[-5000:]
 
     def metrics(self) -> dict[str, float]:
         return scrape(self.port)
