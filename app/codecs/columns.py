@@ -1,23 +1,28 @@
-"""Columns: decoded records of one batch held field by field (Arrow arrays of one length).
+"""Columns: decoded records of one batch held field by field, all of one length.
 
-Codecs that can decode a batch straight into columns (``AvroCodec``) hand these to the
-profiler instead of one dict per record; the profile builder and the row sample read them
-without building records. ``rows`` gives the records back where a caller needs them.
+Codecs that can decode a batch straight into columns hand these to the profiler instead of
+one dict per record; the profile builder and the row sample read them without building
+records. A column is an Arrow array (``AvroCodec``: typed values) or a list of the values
+as Python objects (``JsonCodec``: any JSON value, read exactly as in a record). ``rows``
+gives the records back where a caller needs them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from operator import itemgetter
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
 
+Column: TypeAlias = pa.Array | list[Any]
+
 
 @dataclass(frozen=True)
 class Columns:
-    arrays: dict[str, pa.Array]
+    arrays: dict[str, Column]
     length: int
 
     def __len__(self) -> int:
@@ -25,24 +30,42 @@ class Columns:
 
     def take(self, index: np.ndarray) -> Columns:
         """The records at ``index``, in its order."""
-        at = pa.array(np.asarray(index, dtype=np.int64))
-        return Columns({name: a.take(at) for name, a in self.arrays.items()}, len(at))
+        index = np.asarray(index, dtype=np.int64)
+        at = pa.array(index)
+        picked = itemgetter(*index.tolist()) if len(index) > 1 else None
+
+        def take(column: Column) -> Column:
+            if not isinstance(column, list):
+                return column.take(at)
+            if picked is None:
+                return [column[int(i)] for i in index]
+            return list(picked(column))
+
+        return Columns({name: take(c) for name, c in self.arrays.items()}, len(index))
 
     def rows(self) -> list[dict[str, Any]]:
         if not self.arrays:
             return [{} for _ in range(self.length)]
-        table = pa.Table.from_arrays(list(self.arrays.values()), names=list(self.arrays))
-        rows: list[dict[str, Any]] = table.to_pylist()
-        return rows
+        names = list(self.arrays)
+        columns = [c if isinstance(c, list) else c.to_pylist() for c in self.arrays.values()]
+        return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
     def numbers(self, name: str, start: int = 0, stop: int | None = None) -> np.ndarray:
         """The finite numeric values of a field (ints and floats, not booleans) in records
         ``start:stop``; empty for a field that is missing or not numeric."""
-        array = self.arrays.get(name)
-        if array is None or not _numeric(array.type):
+        column = self.arrays.get(name)
+        values: np.ndarray
+        if column is None:
             return np.empty(0)
-        part = array.slice(start, None if stop is None else stop - start).drop_null()
-        values: np.ndarray = np.asarray(part.to_numpy(zero_copy_only=False), dtype=np.float64)
+        if isinstance(column, list):
+            values = np.fromiter(
+                (v for v in column[start:stop] if type(v) in (int, float)), np.float64
+            )
+        elif _numeric(column.type):
+            part = column.slice(start, None if stop is None else stop - start).drop_null()
+            values = np.asarray(part.to_numpy(zero_copy_only=False), dtype=np.float64)
+        else:
+            return np.empty(0)
         finite: np.ndarray = values[np.isfinite(values)]
         return finite
 
@@ -51,12 +74,19 @@ class Columns:
         out = np.full((len(index), len(fields)), np.nan)
         at = pa.array(np.asarray(index, dtype=np.int64))
         for j, name in enumerate(fields):
-            array = self.arrays.get(name)
-            if array is not None and _numeric(array.type):
-                taken = array.take(at).cast(pa.float64())
+            column = self.arrays.get(name)
+            if isinstance(column, list):
+                out[:, j] = [number(column[i]) for i in at.to_pylist()]
+            elif column is not None and _numeric(column.type):
+                taken = column.take(at).cast(pa.float64())
                 out[:, j] = taken.fill_null(np.nan).to_numpy(zero_copy_only=False)
         return out
 
 
 def _numeric(kind: pa.DataType) -> bool:
     return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind))
+
+
+def number(value: Any) -> float:
+    """A value of a numeric field as a float: NaN for a null, a boolean or a non-number."""
+    return float(value) if type(value) in (int, float) else np.nan

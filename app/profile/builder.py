@@ -107,11 +107,12 @@ class ProfileBuilder:
         self.records += len(batch)
         numeric: dict[str, np.ndarray] = {}
         for name, array in batch.arrays.items():
-            kind = array.type
             values: np.ndarray | None
-            if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+            if isinstance(array, list):  # values as decoded: the path of records
+                values = self._update(name, array)
+            elif pa.types.is_integer(array.type) or pa.types.is_floating(array.type):
                 values = self._update_typed(
-                    name, array, "int" if pa.types.is_integer(kind) else "float"
+                    name, array, "int" if pa.types.is_integer(array.type) else "float"
                 )
             else:
                 values = self._update(name, array.to_pylist())
@@ -246,8 +247,9 @@ class ProfileBuilder:
         if fp.numbers is None:
             fp.numbers = ds.kll_doubles_sketch(KLL_K)
         fp.numbers.update(values)
-        fp.total += float(values.sum())
-        fp.total_sq += float(np.dot(values, values))
+        with np.errstate(over="ignore"):  # past ~1e154 a square is inf, and so is the sum
+            fp.total += float(values.sum())
+            fp.total_sq += float(np.dot(values, values))
         if fp.edges is not None and fp.hist is not None:
             idx = np.searchsorted(np.asarray(fp.edges), values, side="left")
             fp.hist += np.bincount(idx, minlength=len(fp.edges) + 1)

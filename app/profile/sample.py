@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from app.codecs.columns import Columns
+from app.codecs.columns import Columns, number
 from app.errors import SketchError
 
 SAMPLE_SIZE = 200
@@ -67,7 +67,7 @@ class RowSample:
             rows = records.matrix(self.fields, chosen)
         else:
             rows = np.array(
-                [[_number(records[i].get(f)) for f in self.fields] for i in chosen.tolist()],
+                [[number(records[i].get(f)) for f in self.fields] for i in chosen.tolist()],
                 dtype=np.float64,
             ).reshape(len(chosen), len(self.fields))
         return self._keep(
@@ -102,7 +102,3 @@ class RowSample:
             return cls(fields, priority, rows.reshape(len(priority), len(fields)), int(data["k"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise SketchError(f"malformed row sample: {exc}") from exc
-
-
-def _number(value: Any) -> float:
-    return float(value) if type(value) in (int, float) else np.nan

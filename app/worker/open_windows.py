@@ -117,13 +117,18 @@ class OpenWindows:
             else None
         )
         records = batch.records
-        if len(batch.partitions) > 1 and np.any(parts[1:] < parts[:-1]):
-            order = np.argsort(parts, kind="stable")  # partition by partition, offset order
-            records = take(records, order)
-            parts = parts[order]
-            keys = None if keys is None else keys[order]
-        numeric = window.builder.add(records, keys)
+        numeric = window.builder.add(records, keys)  # in any order
         in_order = window.builder.in_order
+        if len(batch.partitions) > 1 and np.any(parts[1:] < parts[:-1]):
+            # ADWIN reads partition by partition, in offset order: the values of a field with
+            # one per record are put in that order; the records only if another field or a
+            # restart needs them
+            order = np.argsort(parts, kind="stable")
+            parts = parts[order]
+            aligned = {n for n, v in numeric.items() if in_order and len(v) == len(records)}
+            numeric = {n: v[order] if n in aligned else v for n, v in numeric.items()}
+            if len(aligned) < len(numeric) or self._seen:
+                records = take(records, order)
         fresh = self._not_seen(batch, parts, records)
         if fresh is not None:  # some records were fed to ADWIN before a restart: not again
             records, parts, in_order = fresh

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
+from app.codecs import JsonCodec
+from app.codecs.columns import Columns
 from app.detectors import AdwinMonitor
 from app.profile import ProfileBuilder
 from app.worker.open_windows import Batch, OpenWindows
@@ -61,8 +66,6 @@ def test_drain_returns_everything_open_in_order() -> None:
 
 
 def test_adwin_alarms_do_not_depend_on_partition_ownership() -> None:
-    import numpy as np
-
     rng = np.random.default_rng(5)
     n = 30_000
     values = {
@@ -119,8 +122,6 @@ def _offset_batch(window: int, values: list[float], first: int) -> Batch:
 
 
 def test_adwin_continues_after_a_restart_and_sees_no_record_twice() -> None:
-    import numpy as np
-
     values = np.random.default_rng(9).normal(0, 1, 3_000).tolist()
     store = _Memory()
     before = OpenWindows("f", ProfileBuilder, AdwinMonitor, lambda name: True, store)
@@ -137,3 +138,44 @@ def test_adwin_continues_after_a_restart_and_sees_no_record_twice() -> None:
     assert after._adwin[0].state() == uninterrupted._adwin[0].state()
     [window] = after.drain()
     assert window.records == 1_000  # the window itself is profiled whole again
+
+
+class _Seen:
+    """An ADWIN monitor that keeps what it is fed, per field."""
+
+    def __init__(self) -> None:
+        self.fed: dict[str, list[float]] = {}
+
+    def update(self, name: str, values: object) -> int:
+        self.fed.setdefault(name, []).extend(np.asarray(values).tolist())
+        return 0
+
+
+@pytest.mark.parametrize("as_columns", [False, True])
+def test_adwin_reads_each_partition_in_offset_order(as_columns: bool) -> None:
+    rng = np.random.default_rng(3)
+    n = 600
+    parts = rng.integers(0, 3, n).tolist()  # partitions interleaved at random
+    records = [
+        {"x": float(i), "y": None if i % 7 == 0 else float(i), "z": "a" if i % 5 else i}
+        for i in range(n)
+    ]
+    monitors: list[_Seen] = []
+
+    def new_monitor() -> _Seen:
+        monitors.append(_Seen())
+        return monitors[-1]
+
+    windows = OpenWindows("f", ProfileBuilder, new_monitor, lambda name: True)  # type: ignore[arg-type]
+    codec = JsonCodec()
+    batch = codec.decode_columns([codec.encode(r) for r in records]) if as_columns else records
+    assert as_columns == isinstance(batch, Columns)
+    windows.add(Batch(0, batch, record_partitions=parts, partitions=set(parts)))
+    fed = dict(zip(sorted(set(parts)), monitors, strict=True))
+    for p, monitor in fed.items():
+        mine = [r for r, q in zip(records, parts, strict=True) if q == p]
+        assert monitor.fed["x"] == [r["x"] for r in mine]
+        assert monitor.fed["y"] == [r["y"] for r in mine if r["y"] is not None]
+        assert monitor.fed["z"] == [r["z"] for r in mine if isinstance(r["z"], int)]
+    [window] = windows.drain()
+    assert window.records == n and window.fields["y"].nulls == len(range(0, n, 7))
