@@ -9,7 +9,6 @@ by record, and the next few batches skip the attempt.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -73,10 +72,8 @@ class JsonCodec:
         except (msgspec.DecodeError, RecursionError):  # ValidationError: a field missing or added
             self._skip = SKIP_AFTER_MISFIT
             return None
-        return Columns(
-            {name: list(map(attrgetter(f"f{i}"), rows)) for i, name in enumerate(names)},
-            len(rows),
-        )
+        columns = zip(*map(msgspec.structs.astuple, rows), strict=True)  # transposed in C
+        return Columns(dict(zip(names, map(list, columns), strict=True)), len(rows))
 
     def _shape(self, names: tuple[str, ...]) -> msgspec.json.Decoder[Any] | None:
         """The decoder of records with exactly these fields (None for names with a quote, a
@@ -90,6 +87,7 @@ class JsonCodec:
                     [(f"f{i}", Any) for i in range(len(names))],
                     rename={f"f{i}": name for i, name in enumerate(names)},
                     forbid_unknown_fields=True,
+                    gc=False,  # its values cannot refer back to it: no cycle to collect
                 )
                 decoder = msgspec.json.Decoder(struct)
             except ValueError:
