@@ -10,10 +10,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.stats import chi2_contingency
+from scipy.special import chdtrc
 
 from app.detectors.psi import CategoricalPSI, categorical_total, fmt_shares
 from app.profile.field import FieldProfile
+
+
+def pearson_p_value(table: np.ndarray) -> float:
+    """The p-value of Pearson's chi-square test of independence on ``table`` (no zero row
+    or column): ``scipy.stats.chi2_contingency(table, correction=False)``'s, without its
+    per-call argument handling (~1 ms, most of the detector's time)."""
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    statistic = float(np.sum((table - expected) ** 2 / expected))
+    dof = (table.shape[0] - 1) * (table.shape[1] - 1)
+    return float(chdtrc(dof, statistic))
 
 
 class ChiSquare(CategoricalPSI):
@@ -33,7 +43,7 @@ class ChiSquare(CategoricalPSI):
         table = table[:, table.sum(axis=0) > 0]
         if table.shape[1] < 2:
             return None
-        p_value = float(chi2_contingency(table, correction=False)[1])
+        p_value = pearson_p_value(table)
         p = table[0] / table[0].sum()
         q = table[1] / table[1].sum()
         known = p > 0  # unseen categories weigh in as the known ones' missing share (their

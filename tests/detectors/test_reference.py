@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from app.baseline import build_baseline
 from app.detectors import CategoricalPSI, KolmogorovSmirnov, NumericPSI, Tolerance
+from app.detectors.chisquare import pearson_p_value
 from app.detectors.ks import ks_from_sketches
 from app.profile import ProfileBuilder
 
@@ -80,3 +83,17 @@ def test_ks_detector_flags_shift_not_noise(rng: np.random.Generator) -> None:
         builder.add([{"x": float(v)} for v in rng.normal(shift, 1, 5_000)])
         result = detector.update(builder.snapshot("f", 1, 0, 0).fields["x"])
         assert result is not None and result.drifted is drifted
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 10**6), st.integers(0, 10**6)).filter(lambda c: sum(c) > 0),
+        min_size=2,
+        max_size=12,
+    ).filter(lambda cols: min(map(sum, zip(*cols, strict=True))) > 0)
+)
+def test_chi_square_p_value_is_scipys(columns: list[tuple[int, int]]) -> None:
+    table = np.asarray(columns, dtype=np.float64).T
+    expected = stats.chi2_contingency(table, correction=False)[1]
+    assert pearson_p_value(table) == pytest.approx(expected, rel=1e-9, abs=1e-300)
