@@ -38,9 +38,11 @@ def _serve(conn: Connection, input_topic: str) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     current: Analyzer | None = None
 
-    def analyzer_for(version: int, baseline: bytes) -> Analyzer:
+    def analyzer_for(version: int, baseline: bytes | None) -> Analyzer:
         nonlocal current
         if current is None or current.baseline.version != version:
+            if baseline is None:
+                raise DriftmendError(f"baseline version {version} was not handed over")
             current = Analyzer(Baseline.deserialize(baseline))
         return current
 
@@ -82,6 +84,7 @@ class AnalysisClient:
         self._proc.start()
         child.close()
         self._lock = threading.Lock()
+        self._handed_over: int | None = None  # the baseline version the child has
 
     def warm(self, baseline: Baseline, serialized: bytes) -> None:
         """Build the analyzer for ``baseline`` now, in the background, so the first window
@@ -90,14 +93,21 @@ class AnalysisClient:
         threading.Thread(target=self._call, args=(baseline, serialized, None), daemon=True).start()
 
     def _call(self, baseline: Baseline, serialized: bytes, window: WindowProfile | None) -> Answer:
+        """The baseline goes over only until the child has answered with it once."""
         with self._lock:
+            known = baseline.version == self._handed_over
             try:
                 self._conn.send(
-                    (baseline.version, serialized, None if window is None else window.serialize())
+                    (
+                        baseline.version,
+                        None if known else serialized,
+                        None if window is None else window.serialize(),
+                    )
                 )
                 kind, payload = self._conn.recv()
             except (EOFError, OSError) as exc:
                 raise DriftmendError("the analysis process died") from exc
+            self._handed_over = baseline.version if kind == "ok" else None
         if kind == "error":
             raise DriftmendError(f"analysis failed: {payload}")
         answer: Answer = payload
