@@ -90,6 +90,7 @@ AVRO_SCHEMA: dict[str, Any] = {
     ],
 }
 PARTITIONS = 12
+WINDOW_RECORDS = 12_000  # a verdict per 12,000 records: ~8 a second at 100,000 records/s
 OFF = {"DRIFTMEND_INJECT_ENABLED": "false", "DRIFTMEND_RETRAIN_ENABLED": "false"}
 
 
@@ -140,6 +141,7 @@ def scale_run(
     tmp: Path,
     names: Scratch,
     pinned: bool = False,
+    window: int = WINDOW_RECORDS,
 ) -> Run:
     """``workers`` processes, started together in a new consumer group, drain the
     pre-filled 12-partition ``topic`` from its start to an output topic of their own.
@@ -148,7 +150,7 @@ def scale_run(
     BaselineRepository(redis.Redis.from_url(redis_url())).save(
         build_baseline(feed, rows[:20_000], "scale")
     )
-    args = worker_args(fmt, tmp / "order.avsc", 12_000, f"{feed}-out")
+    args = worker_args(fmt, tmp / "order.avsc", window, f"{feed}-out")
     env = {**OFF, "DRIFTMEND_WINDOW_PROFILES_TOPIC": f"{feed}-profiles"}
     cores = sorted(os.sched_getaffinity(0))
     procs = [
@@ -193,6 +195,7 @@ def latencies(
     hold: bool,
     tmp: Path,
     names: Scratch,
+    window: int = WINDOW_RECORDS,
 ) -> tuple[float, float]:
     """p50 and p99 milliseconds from produce to the output, one worker, ``rate`` records/s,
     of the records produced in the middle 80 % of the time (once every partition is
@@ -210,7 +213,7 @@ def latencies(
         "DRIFTMEND_HOLD_OUTPUT": str(hold).lower(),
         "DRIFTMEND_WINDOW_PROFILES_TOPIC": f"{feed}-profiles",
     }
-    args = worker_args(fmt, tmp / "order.avsc", 12_000, f"{topic}.healed")
+    args = worker_args(fmt, tmp / "order.avsc", window, f"{topic}.healed")
     worker = WorkerProcess(feed, topic, args, env=env)
     worker.start(tmp)
     seen: list[tuple[int, float]] = []
@@ -278,6 +281,9 @@ def main() -> None:
     parser.add_argument("--formats", default="json,avro")
     parser.add_argument("--latency-rate", type=float, default=10_000)
     parser.add_argument("--latency-seconds", type=float, default=20, help="0: no latency runs")
+    parser.add_argument(
+        "--window-records", type=int, default=WINDOW_RECORDS, help="records per window"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="rounds of every run (medians)")
     parser.add_argument("--keep-topics", action="store_true", help="do not delete the topics")
     args = parser.parse_args()
@@ -308,12 +314,21 @@ def main() -> None:
                 raw.setdefault(fmt, []).append(rate)
                 print(f"{fmt}: {args.records:,} records, raw passthrough {rate:,.0f}/s")
                 for n, pin in [(n, False) for n in counts] + [(n, True) for n in pinned]:
-                    run = scale_run(fmt, topic, args.records, n, rows, tmp, names, pinned=pin)
+                    run = scale_run(
+                        fmt, topic, args.records, n, rows, tmp, names, pin, args.window_records
+                    )
                     runs.append(run)
                     print(f"  {n} worker(s){', one core each' if pin else ''}: {run.rate:,.0f}/s")
             for hold in (True, False) if args.latency_seconds > 0 else ():
                 lat[(fmt, hold)] = latencies(
-                    fmt, rows, args.latency_rate, args.latency_seconds, hold, tmp, names
+                    fmt,
+                    rows,
+                    args.latency_rate,
+                    args.latency_seconds,
+                    hold,
+                    tmp,
+                    names,
+                    args.window_records,
                 )
     report(runs, raw, lat, args.latency_rate)
 
