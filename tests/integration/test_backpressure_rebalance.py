@@ -64,7 +64,10 @@ def test_partitions_paused_at_a_rebalance_are_read_again(tmp_path: Path) -> None
         second.start(tmp_path)  # joins while the first has five partitions paused
         deadline = time.monotonic() + 90
         while not all(w.metrics().get("driftmend_assigned_partitions", 0) for w in workers):
-            assert time.monotonic() < deadline, "the partitions were never shared out"
+            assert time.monotonic() < deadline, (
+                "the partitions were never shared out: "
+                + "\n".join(f"--- worker {i}:\n{w.log()}" for i, w in enumerate(workers))
+            )
             time.sleep(0.5)
         sent += produce(topic, records(range(PARTITIONS - 1, PARTITIONS)))
         sent += produce(topic, records(range(PARTITIONS)))
