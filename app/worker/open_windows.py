@@ -2,8 +2,11 @@
 
 Records of one window from several partitions share one profile builder (one set of sketch
 calls per batch, not one per partition). A window closes once every partition that fed it
-has moved on to a later window; its profile is then published as a partial for the
-aggregator, naming the partitions it covers. ADWIN runs per partition (in offset order), so
+has moved on to a later window and no other partition of this worker is still behind it
+(those would send it records later, in a second partial: reading a backlog, partitions move
+unevenly); one behind is waited for up to ``wait_seconds``, and at most ``MAX_WAITING``
+windows wait. Its profile is then published as a partial for the aggregator, naming the
+partitions it covers. ADWIN runs per partition (in offset order), so
 its alarms do not depend on which worker owns which partition. With ``checkpoints``, each
 partition's ADWIN state is stored when one of its windows is published (at most every
 ``CHECKPOINT_SECONDS``, and always when windows are drained), with the last offset it saw;
@@ -31,6 +34,8 @@ from app.profile.window import WindowProfile
 
 NO_TIME = 2**62
 CHECKPOINT_SECONDS = 5.0  # a later state is as good: records after its offset are fed again
+WAIT_SECONDS = 1.0  # for a partition behind a window its other partitions have left
+MAX_WAITING = 8  # windows that wait so (each holds its sketches)
 log = logging.getLogger(__name__)
 
 
@@ -76,9 +81,14 @@ class OpenWindows:
         new_adwin: Callable[[], AdwinMonitor],
         streamed: Callable[[str], bool],
         checkpoints: Checkpoints | None = None,
+        wait_seconds: float = WAIT_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """``streamed(field)``: whether ADWIN watches the field (continuous fields)."""
         self.feed = feed
+        self.wait_seconds = wait_seconds
+        self.clock = clock
+        self._waiting: dict[int, float] = {}  # window -> since when it waits
         self.new_builder = new_builder
         self.new_adwin = new_adwin
         self.streamed = streamed
@@ -228,12 +238,22 @@ class OpenWindows:
                 log.warning("ADWIN state of partition %d not stored: %s", p, exc)
 
     def closable(self) -> list[WindowProfile]:
-        """Pop the windows every contributing partition has moved past."""
-        done = [
-            wid
-            for wid, w in self._open.items()
-            if all(self._position.get(p, wid) > wid for p in w.partitions)
-        ]
+        """Pop the windows every contributing partition has moved past, unless another
+        partition is behind them (for a while)."""
+        now = self.clock()
+        done, waiting = [], []
+        for wid, w in self._open.items():
+            if not all(self._position.get(p, wid) > wid for p in w.partitions):
+                continue
+            behind = any(
+                at < wid for p, at in self._position.items() if p not in w.partitions
+            )
+            if behind and now - self._waiting.setdefault(wid, now) < self.wait_seconds:
+                waiting.append(wid)
+            else:
+                done.append(wid)
+        waiting.sort()
+        done += waiting[: max(len(waiting) - MAX_WAITING, 0)]  # the oldest go
         return [self._pop(wid) for wid in sorted(done)]
 
     def drain(self, partitions: Sequence[int] | None = None) -> list[WindowProfile]:
@@ -260,6 +280,7 @@ class OpenWindows:
 
     def _pop(self, window_id: int) -> WindowProfile:
         w = self._open.pop(window_id)
+        self._waiting.pop(window_id, None)
         for p, last in w.last_offsets.items():
             self._popped[p] = max(self._popped.get(p, -1), last)
         self._checkpoint(w.partitions)

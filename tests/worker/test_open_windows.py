@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,7 @@ from app.codecs import JsonCodec
 from app.codecs.columns import Columns
 from app.detectors import AdwinMonitor
 from app.profile import ProfileBuilder
-from app.worker.open_windows import Batch, OpenWindows
+from app.worker.open_windows import MAX_WAITING, Batch, OpenWindows
 
 
 def _batch(window: int, partitions: set[int], n: int) -> Batch:
@@ -24,8 +26,10 @@ def _batch(window: int, partitions: set[int], n: int) -> Batch:
     )
 
 
-def _windows() -> OpenWindows:
-    return OpenWindows("f", ProfileBuilder, AdwinMonitor, lambda name: True)
+def _windows(wait_seconds: float = 1.0, clock: Callable[[], float] = lambda: 0.0) -> OpenWindows:
+    return OpenWindows(
+        "f", ProfileBuilder, AdwinMonitor, lambda name: True, wait_seconds=wait_seconds, clock=clock
+    )
 
 
 def test_window_closes_when_all_its_partitions_moved_on() -> None:
@@ -40,7 +44,7 @@ def test_window_closes_when_all_its_partitions_moved_on() -> None:
 
 
 def test_popped_says_up_to_where_each_partition_is_published() -> None:
-    open_windows = _windows()
+    open_windows = _windows(wait_seconds=0.0)  # no waiting for partition 1
     early, later = _batch(0, {0, 1}, 10), _batch(1, {0, 2}, 6)
     early.first_offsets, early.last_offsets = {0: 0, 1: 0}, {0: 4, 1: 4}
     later.first_offsets, later.last_offsets = {0: 5, 2: 0}, {0: 7, 2: 2}
@@ -55,6 +59,44 @@ def test_popped_says_up_to_where_each_partition_is_published() -> None:
     open_windows.add(_batch(2, {1}, 2))
     assert [w.window_id for w in open_windows.closable()] == [0]
     assert open_windows.popped() == {0: 4, 1: 4}
+
+
+def test_a_window_waits_for_a_partition_behind_it_and_closes_whole() -> None:
+    open_windows = _windows()
+    open_windows.add(_batch(0, {0, 1, 2}, 6))
+    open_windows.add(_batch(1, {0, 1}, 4))
+    open_windows.add(_batch(2, {0, 1}, 4))  # partitions 0 and 1 left window 1; 2 is behind
+    assert open_windows.closable() == []
+    open_windows.add(_batch(1, {2}, 3))
+    assert [(w.window_id, w.partitions) for w in open_windows.closable()] == [
+        (0, frozenset({0, 1, 2}))
+    ]
+    open_windows.add(_batch(2, {2}, 3))
+    [closed] = open_windows.closable()  # one partial of window 1, not two
+    assert (closed.window_id, closed.partitions, closed.records) == (1, frozenset({0, 1, 2}), 7)
+
+
+def test_a_partition_that_stays_behind_is_waited_for_a_while() -> None:
+    now = [0.0]
+    open_windows = _windows(wait_seconds=1.0, clock=lambda: now[0])
+    open_windows.add(_batch(0, {0, 1}, 10))  # partition 1 goes idle in window 0
+    open_windows.add(_batch(1, {0}, 5))
+    open_windows.add(_batch(2, {0}, 5))
+    assert open_windows.closable() == []
+    now[0] = 0.5
+    assert open_windows.closable() == []
+    now[0] = 1.2  # window 1 has waited long enough; window 0 still has partition 1 in it
+    assert [w.window_id for w in open_windows.closable()] == [1]
+
+
+def test_only_so_many_windows_wait() -> None:
+    open_windows = _windows()
+    open_windows.add(_batch(0, {1}, 2))  # partition 1 stays behind every later window
+    for window in range(1, MAX_WAITING + 4):
+        open_windows.add(_batch(window, {0}, 2))
+    closed = [w.window_id for w in open_windows.closable()]
+    assert closed == list(range(1, 3))  # the oldest beyond MAX_WAITING go at once
+    assert len(open_windows) == MAX_WAITING + 2  # window 0, the waiting, the one filling
 
 
 def test_drain_returns_everything_open_in_order() -> None:
