@@ -245,9 +245,7 @@ class OpenWindows:
         for wid, w in self._open.items():
             if not all(self._position.get(p, wid) > wid for p in w.partitions):
                 continue
-            behind = any(
-                at < wid for p, at in self._position.items() if p not in w.partitions
-            )
+            behind = any(at < wid for p, at in self._position.items() if p not in w.partitions)
             if behind and now - self._waiting.setdefault(wid, now) < self.wait_seconds:
                 waiting.append(wid)
             else:
