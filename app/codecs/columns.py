@@ -9,7 +9,7 @@ gives the records back where a caller needs them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, TypeAlias
@@ -31,17 +31,16 @@ class Columns:
     def take(self, index: np.ndarray) -> Columns:
         """The records at ``index``, in its order."""
         index = np.asarray(index, dtype=np.int64)
-        at = pa.array(index)
-        picked = itemgetter(*index.tolist()) if len(index) > 1 else None
-
-        def take(column: Column) -> Column:
-            if not isinstance(column, list):
-                return column.take(at)
-            if picked is None:
-                return [column[int(i)] for i in index]
-            return list(picked(column))
-
-        return Columns({name: take(c) for name, c in self.arrays.items()}, len(index))
+        from_list = picker(index)
+        at: pa.Array | None = None
+        out: dict[str, Column] = {}
+        for name, column in self.arrays.items():
+            if isinstance(column, list):
+                out[name] = from_list(column)
+            else:
+                at = pa.array(index) if at is None else at
+                out[name] = column.take(at)
+        return Columns(out, len(index))
 
     def rows(self) -> list[dict[str, Any]]:
         if not self.arrays:
@@ -73,10 +72,11 @@ class Columns:
         """Rows ``index`` of ``fields`` as floats, NaN where a value is null or not numeric."""
         out = np.full((len(index), len(fields)), np.nan)
         at = pa.array(np.asarray(index, dtype=np.int64))
+        from_list = picker(index)
         for j, name in enumerate(fields):
             column = self.arrays.get(name)
             if isinstance(column, list):
-                out[:, j] = [number(column[i]) for i in at.to_pylist()]
+                out[:, j] = list(map(number, from_list(column)))
             elif column is not None and _numeric(column.type):
                 taken = column.take(at).cast(pa.float64())
                 out[:, j] = taken.fill_null(np.nan).to_numpy(zero_copy_only=False)
@@ -90,3 +90,20 @@ def _numeric(kind: pa.DataType) -> bool:
 def number(value: Any) -> float:
     """A value of a numeric field as a float: NaN for a null, a boolean or a non-number."""
     return float(value) if type(value) in (int, float) else np.nan
+
+
+def picker(index: np.ndarray) -> Callable[[Sequence[Any]], list[Any]]:
+    """A function that takes the items at ``index`` of a sequence, in its order (the
+    selection in C); made once, used for each of several sequences."""
+    if len(index) == 0:
+        return lambda items: []
+    if len(index) == 1:
+        at = int(index[0])
+        return lambda items: [items[at]]
+    get = itemgetter(*np.asarray(index).tolist())
+    return lambda items: list(get(items))
+
+
+def pick(items: Sequence[Any], index: np.ndarray) -> list[Any]:
+    """``items`` at ``index``, in its order."""
+    return picker(index)(items)

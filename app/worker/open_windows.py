@@ -20,12 +20,11 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any, Protocol
 
 import numpy as np
 
-from app.codecs.columns import Columns
+from app.codecs.columns import Columns, pick
 from app.detectors.adwin import AdwinMonitor
 from app.errors import DriftmendError
 from app.profile.builder import ProfileBuilder
@@ -296,15 +295,6 @@ def take(records: Sequence[Any] | Columns, index: np.ndarray) -> Any:
     if isinstance(records, Columns):
         return records.take(index)
     return pick(records, index)
-
-
-def pick(items: Sequence[Any], index: np.ndarray) -> list[Any]:
-    """``items`` at ``index`` (the selection in C)."""
-    if len(index) == 0:
-        return []
-    if len(index) == 1:
-        return [items[int(index[0])]]
-    return list(itemgetter(*index.tolist())(items))
 
 
 def _last_offsets(batch: Batch) -> dict[int, int]:

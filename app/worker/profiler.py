@@ -27,7 +27,7 @@ from threadpoolctl import threadpool_limits
 
 from app.baseline.model import Baseline
 from app.codecs.base import Codec
-from app.codecs.columns import Columns
+from app.codecs.columns import Columns, pick
 from app.detectors.adwin import AdwinMonitor
 from app.errors import DecodeError, DriftmendError, KafkaError
 from app.kafka.produce import produce_args, produce_blocking
@@ -38,7 +38,7 @@ from app.repository.adwin import AdwinCheckpoints
 from app.repository.baselines import connect_redis
 from app.repository.profiled import ProfiledOffsets
 from app.settings import Settings
-from app.worker.open_windows import Batch, Checkpoints, OpenWindows, pick, take
+from app.worker.open_windows import Batch, Checkpoints, OpenWindows, take
 from app.worker.options import WorkerOptions
 from app.worker.published import PublishedOffsets, Store
 from app.worker.windows import WindowClock

@@ -18,8 +18,8 @@ import numpy as np
 from confluent_kafka import TopicPartition
 
 from app.baseline.model import Baseline
+from app.codecs.columns import pick
 from app.settings import Settings
-from app.worker.open_windows import pick
 from app.worker.options import WorkerOptions
 from app.worker.profiler import ProfilerClient, RawBatch, Stats
 
