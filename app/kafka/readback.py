@@ -21,6 +21,7 @@ from app.inject.verdict import Verdict
 from app.settings import Settings
 
 Ranges = dict[int, tuple[int, int]]  # partition -> [start, end) offsets
+OFFSETS_SECONDS = 10.0
 
 
 @contextlib.contextmanager
@@ -80,18 +81,39 @@ def _high(consumer: Consumer, topic: str, partition: int) -> int:
     return int(consumer.get_watermark_offsets(TopicPartition(topic, partition), 10)[1])
 
 
+def _offsets_at(consumer: Consumer, topic: str, parts: list[int], ms: int) -> dict[int, int]:
+    """Per partition, the first offset with a timestamp at or after ``ms`` (-1: none). A
+    partition the answer has an error for (its leader not yet in the client's metadata, just
+    after the topic was made) is asked again until ``OFFSETS_SECONDS`` are over."""
+    out: dict[int, int] = {}
+    deadline = time.monotonic() + OFFSETS_SECONDS
+    while True:
+        asked = [TopicPartition(topic, p, ms) for p in parts if p not in out]
+        failed = []
+        for tp in consumer.offsets_for_times(asked, OFFSETS_SECONDS):
+            if tp.error is None:
+                out[tp.partition] = tp.offset
+            else:
+                failed.append(tp)
+        if not failed:
+            return out
+        if time.monotonic() > deadline:
+            raise KafkaError(
+                f"{topic}: no offsets for time {ms} of partitions "
+                + ", ".join(f"{tp.partition} ({tp.error})" for tp in failed)
+            )
+        time.sleep(0.2)
+
+
 def _bounds(consumer: Consumer, topic: str, start_ms: int, end_ms: int) -> Ranges:
     """The offsets of the time range on every partition."""
     parts = _partitions(consumer, topic)
-    lo = consumer.offsets_for_times([TopicPartition(topic, p, start_ms) for p in parts], 10)
-    hi = consumer.offsets_for_times([TopicPartition(topic, p, end_ms + 1) for p in parts], 10)
+    lo = _offsets_at(consumer, topic, parts, start_ms)
+    hi = _offsets_at(consumer, topic, parts, end_ms + 1)
     out = {}
-    for a, b in zip(lo, hi, strict=True):
-        high = _high(consumer, topic, a.partition)
-        out[a.partition] = (
-            a.offset if a.offset >= 0 else high,
-            b.offset if b.offset >= 0 else high,
-        )
+    for p in parts:
+        high = _high(consumer, topic, p)
+        out[p] = (lo[p] if lo[p] >= 0 else high, hi[p] if hi[p] >= 0 else high)
     return out
 
 

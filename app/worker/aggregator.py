@@ -1,7 +1,8 @@
 """Merges partial window profiles (one or more per partition) into whole windows.
 
 A window is ready when every partition has closed it, or when ``grace`` seconds passed since
-its first partial arrived (idle or slow partitions). Grace is counted on a
+its first partial arrived (idle or slow partitions), or since the last rebalance that moved
+partitions (:meth:`rebalanced`: their new owners start reading). Grace is counted on a
 :class:`ListeningClock`: time the aggregator spends judging windows does not count, since
 the partials it has not read yet are waiting behind that work, not missing. Partials of
 windows already decided are dropped and counted as late. Partials are idempotent by their
@@ -108,6 +109,13 @@ class WindowAggregator:
             if now - p.first_seen >= self.grace or len(p.closed) >= self.partitions
         ]
         return [self._decide(k) for k in sorted(due, key=lambda k: k[1])]
+
+    def rebalanced(self) -> None:
+        """Partitions changed hands (a worker published partials of the partitions it lost):
+        every pending window gets a whole grace period from now for their new owners."""
+        now = self.clock()
+        for pending in self._pending.values():
+            pending.first_seen = now
 
     def restore(
         self,

@@ -228,7 +228,10 @@ def create_app(
             except SketchError as exc:
                 log.warning("dropping a malformed window profile: %s", exc)
                 continue
-            closed = _header(event.headers, STATE_HEADER) in ("closed", "idle")
+            state = _header(event.headers, STATE_HEADER)
+            closed = state in ("closed", "idle")
+            if state == "revoked":
+                aggregator.rebalanced()
             source = (event.message.partition, event.message.offset)
             with listening.busy():  # grace stands still while the partial is stored
                 complete = await aggregator.add(partial, event.value, closed, source)

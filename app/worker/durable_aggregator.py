@@ -93,6 +93,9 @@ class DurableAggregator:
     def expire(self) -> list[WindowProfile]:
         return self.aggregator.expire()
 
+    def rebalanced(self) -> None:
+        self.aggregator.rebalanced()
+
     async def decided(self, window: WindowProfile) -> None:
         if self.store is not None:
             try:

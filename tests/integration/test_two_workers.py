@@ -31,7 +31,11 @@ WINDOWS = 6
 SHIFT_FROM = 3 * WINDOW
 
 
-def _run(topic: str, workers: int, baseline: Baseline, tmp: Path) -> list[dict[str, Any]]:
+def _run(
+    rows: list[dict[str, Any]], workers: int, baseline: Baseline, tmp: Path
+) -> list[dict[str, Any]]:
+    topic = unique(f"it-6p-{workers}w")
+    create_topic(topic, PARTITIONS)
     feed = unique(f"it-{workers}w")  # the same baseline, stored for this feed
     BaselineRepository(redis.Redis.from_url(redis_url())).save(replace(baseline, feed=feed))
     procs = [
@@ -40,12 +44,14 @@ def _run(topic: str, workers: int, baseline: Baseline, tmp: Path) -> list[dict[s
     ]
     try:
         deadline = time.monotonic() + 90
-        while True:  # every partition owned before judging (no rebalance mid-run)
+        while True:  # every partition owned before the feed has records (no rebalance)
             owned = [p.metrics().get("driftmend_assigned_partitions", 0) for p in procs]
             if sum(owned) == PARTITIONS and all(owned):
                 break
             assert time.monotonic() < deadline, f"partitions never assigned: {owned}"
             time.sleep(0.5)
+        # record i lands on partition i % 6 at offset i // 6: window k is rows [k*W, (k+1)*W)
+        produce(topic, ((None, orjson.dumps(r), None, i % PARTITIONS) for i, r in enumerate(rows)))
         total = 0.0
         deadline = time.monotonic() + 120
         while total < WINDOWS:
@@ -72,17 +78,13 @@ def _run(topic: str, workers: int, baseline: Baseline, tmp: Path) -> list[dict[s
 def runs(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    topic = unique("it-6p")
-    create_topic(topic, PARTITIONS)
     rng = np.random.default_rng(22)
     rows = make_records(rng, SHIFT_FROM) + make_records(
         rng, WINDOW * WINDOWS - SHIFT_FROM, shift=0.5
     )
-    # record i lands on partition i % 6 at offset i // 6: window k is rows [k*W, (k+1)*W)
-    produce(topic, ((None, orjson.dumps(r), None, i % PARTITIONS) for i, r in enumerate(rows)))
     baseline = build_baseline("shared", make_records(np.random.default_rng(21), 30_000), "test")
-    one = _run(topic, 1, baseline, tmp_path_factory.mktemp("one"))
-    two = _run(topic, 2, baseline, tmp_path_factory.mktemp("two"))
+    one = _run(rows, 1, baseline, tmp_path_factory.mktemp("one"))
+    two = _run(rows, 2, baseline, tmp_path_factory.mktemp("two"))
     return one, two
 
 

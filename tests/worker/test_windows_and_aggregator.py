@@ -60,6 +60,22 @@ def test_revoked_partials_merge_and_late_ones_drop() -> None:
     assert agg.late == 1
 
 
+def test_a_rebalance_gives_pending_windows_a_whole_grace_period() -> None:
+    now = [0.0]
+    agg = WindowAggregator(partitions=2, grace_seconds=5, clock=lambda: now[0])
+    assert agg.add(_partial(3, 0, 4), closed=True) == []
+    now[0] = 4.0
+    agg.rebalanced()  # partition 1 went to a worker that starts reading it now
+    now[0] = 8.0
+    assert agg.expire() == []  # 8 s after the first partial, 4 s after the rebalance
+    [window] = agg.add(_partial(3, 1, 6), closed=True)
+    assert window.records == 10 and agg.late == 0
+    assert agg.add(_partial(4, 0, 1), closed=True) == []
+    now[0] = 13.0
+    [alone] = agg.expire()  # no rebalance since: the grace period counts as before
+    assert alone.records == 1
+
+
 def test_redelivered_partials_count_once() -> None:
     agg = WindowAggregator(partitions=2, grace_seconds=60, clock=lambda: 0.0)
     assert agg.add(_partial(0, 0, 10), closed=True, source=(0, 17)) == []
