@@ -9,7 +9,7 @@ gives the records back where a caller needs them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, TypeAlias
@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 Column: TypeAlias = pa.Array | list[Any]
+RUN_LENGTH = 16  # items per run of consecutive ones from which slicing beats picking each
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,10 @@ class Columns:
                 at = pa.array(index) if at is None else at
                 out[name] = column.take(at)
         return Columns(out, len(index))
+
+    def select(self, names: Iterable[str]) -> Columns:
+        """Only the columns ``names`` (those of them there are), the same records."""
+        return Columns({n: self.arrays[n] for n in names if n in self.arrays}, self.length)
 
     def rows(self) -> list[dict[str, Any]]:
         if not self.arrays:
@@ -100,7 +105,20 @@ def picker(index: np.ndarray) -> Callable[[Sequence[Any]], list[Any]]:
     if len(index) == 1:
         at = int(index[0])
         return lambda items: [items[at]]
-    get = itemgetter(*np.asarray(index).tolist())
+    index = np.asarray(index, dtype=np.int64)
+    starts = np.flatnonzero(np.diff(index) != 1) + 1
+    if len(starts) * RUN_LENGTH < len(index):  # mostly runs of consecutive items: slices
+        firsts, lasts = index[np.r_[0, starts]].tolist(), index[np.r_[starts - 1, -1]].tolist()
+        spans = [slice(lo, hi + 1) for lo, hi in zip(firsts, lasts, strict=True)]
+
+        def sliced(items: Sequence[Any]) -> list[Any]:
+            out: list[Any] = []
+            for span in spans:
+                out.extend(items[span])
+            return out
+
+        return sliced
+    get = itemgetter(*index.tolist())
     return lambda items: list(get(items))
 
 

@@ -137,6 +137,10 @@ class OpenWindows:
             aligned = {n for n, v in numeric.items() if in_order and len(v) == len(records)}
             numeric = {n: v[order] if n in aligned else v for n, v in numeric.items()}
             if len(aligned) < len(numeric) or self._seen:
+                if isinstance(records, Columns):  # of the columns, ADWIN reads these only
+                    records = records.select(
+                        n for n in numeric if self.streamed(n) and (n not in aligned or self._seen)
+                    )
                 records = take(records, order)
         fresh = self._not_seen(batch, parts, records)
         if fresh is not None:  # some records were fed to ADWIN before a restart: not again
