@@ -45,6 +45,13 @@ class Metrics:
             ["feed"],
             registry=r,
         )
+        self.late_partials = Counter(
+            "driftmend_window_partials_late_total",
+            "Partial window profiles that came after their window was judged (the grace "
+            "period ran out): their records are not in that verdict",
+            ["feed"],
+            registry=r,
+        )
         self.windows_skipped = Counter(
             "driftmend_windows_skipped_total",
             "Windows too small to judge (e.g. the first, partial window)",

@@ -143,6 +143,7 @@ def create_app(
         options.feed,
         options.input_topic,
         settings.window_profiles_topic,
+        late_partials=metrics.late_partials.labels(options.feed),
     )
 
     datadir = settings.state_dir / options.feed

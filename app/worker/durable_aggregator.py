@@ -19,6 +19,8 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from prometheus_client import Counter
+
 from app.errors import DriftmendError, SketchError
 from app.profile.window import WindowProfile
 from app.repository.aggregates import AggregateStore, StoredPartial
@@ -35,8 +37,11 @@ class DurableAggregator:
         feed: str,
         input_topic: str,
         profiles_topic: str,
+        late_partials: Counter | None = None,
     ) -> None:
+        """``late_partials``: counts the partials that came after their window's verdict."""
         self.aggregator = aggregator
+        self.late_partials = late_partials
         self.store = store
         self.feed = feed
         self.input_topic = input_topic
@@ -88,10 +93,27 @@ class DurableAggregator:
                 )
             except DriftmendError as exc:
                 log.warning("partial of window %d kept in memory only: %s", partial.window_id, exc)
-        return self.aggregator.add(partial, closed, source)
+        late = self.aggregator.late
+        complete = self.aggregator.add(partial, closed, source)
+        if self.aggregator.late > late:
+            if self.late_partials is not None:
+                self.late_partials.inc()
+            log.warning(
+                "window %d was judged before this partial of partitions %s came (the grace "
+                "period ran out): its %d records are not in the verdict",
+                partial.window_id,
+                sorted(partial.partitions),
+                partial.records,
+            )
+        return complete
 
     def expire(self) -> list[WindowProfile]:
         return self.aggregator.expire()
+
+    @property
+    def late(self) -> int:
+        """Partials that came after their window was decided, so far."""
+        return self.aggregator.late
 
     def rebalanced(self) -> None:
         self.aggregator.rebalanced()

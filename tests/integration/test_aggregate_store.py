@@ -54,7 +54,7 @@ def test_a_takeover_continues_the_windows_in_flight() -> None:
     # and dies too, before its commit: the third owner re-reads window 0's last partial
     third = _worker(feed, topic)
     assert _add(third, _partial(feed, 0, 2, 5), 4) == []
-    assert third.aggregator.late == 1  # decided before: not judged again
+    assert third.late == 1  # decided before: not judged again
     [pending] = third.aggregator.pending()
     assert pending.window_id == 1 and pending.records == 7
 

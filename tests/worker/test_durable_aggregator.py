@@ -7,6 +7,9 @@ import time
 from collections import namedtuple
 from typing import Any
 
+from prometheus_client import CollectorRegistry
+from prometheus_client import Counter as PromCounter
+
 from app.profile import ProfileBuilder
 from app.repository.aggregates import StoredPartial
 from app.worker.aggregator import WindowAggregator
@@ -69,3 +72,31 @@ def test_a_hanging_store_does_not_stop_the_event_loop() -> None:
     assert window.records == 10
     assert [p.source for p in store.added] == [(0, 7)] and store.decided_ids == [0]
     assert ticks >= 30  # ~0.9 s of store calls: the loop ran all along (10 ms ticks)
+
+
+def test_a_partial_after_its_windows_verdict_is_counted_and_dropped() -> None:
+    registry = CollectorRegistry()
+    late = PromCounter("late_partials", "test", registry=registry)
+    now = [0.0]
+    durable = DurableAggregator(
+        WindowAggregator(partitions=2, grace_seconds=5, clock=lambda: now[0]),
+        None,
+        "f",
+        "in",
+        "profiles",
+        late_partials=late,
+    )
+
+    def partial(partition: int) -> Any:
+        builder = ProfileBuilder()
+        builder.add([{"x": float(i)} for i in range(10)])
+        return builder.snapshot("f", 3, 0, 5, frozenset({partition}))
+
+    first, second = partial(0), partial(1)
+    assert asyncio.run(durable.add(first, first.serialize(), True, (0, 1))) == []
+    now[0] = 6.0
+    [window] = durable.expire()  # the grace period ran out: judged on partition 0 alone
+    assert window.records == 10
+    assert asyncio.run(durable.add(second, second.serialize(), True, (0, 2))) == []
+    assert durable.late == 1
+    assert registry.get_sample_value("late_partials_total") == 1.0
