@@ -76,13 +76,14 @@ class Columns:
     def matrix(self, fields: Sequence[str], index: np.ndarray) -> np.ndarray:
         """Rows ``index`` of ``fields`` as floats, NaN where a value is null or not numeric."""
         out = np.full((len(index), len(fields)), np.nan)
-        at = pa.array(np.asarray(index, dtype=np.int64))
         from_list = picker(index)
+        at: pa.Array | None = None
         for j, name in enumerate(fields):
             column = self.arrays.get(name)
             if isinstance(column, list):
                 out[:, j] = list(map(number, from_list(column)))
             elif column is not None and _numeric(column.type):
+                at = pa.array(np.asarray(index, dtype=np.int64)) if at is None else at
                 taken = column.take(at).cast(pa.float64())
                 out[:, j] = taken.fill_null(np.nan).to_numpy(zero_copy_only=False)
         return out
@@ -102,9 +103,6 @@ def picker(index: np.ndarray) -> Callable[[Sequence[Any]], list[Any]]:
     selection in C); made once, used for each of several sequences."""
     if len(index) == 0:
         return lambda items: []
-    if len(index) == 1:
-        at = int(index[0])
-        return lambda items: [items[at]]
     index = np.asarray(index, dtype=np.int64)
     starts = np.flatnonzero(np.diff(index) != 1) + 1
     if len(starts) * RUN_LENGTH < len(index):  # mostly runs of consecutive items: slices

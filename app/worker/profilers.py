@@ -18,7 +18,7 @@ import numpy as np
 from confluent_kafka import TopicPartition
 
 from app.baseline.model import Baseline
-from app.codecs.columns import pick
+from app.codecs.columns import picker
 from app.settings import Settings
 from app.worker.options import WorkerOptions
 from app.worker.profiler import ProfilerClient, RawBatch, Stats
@@ -57,11 +57,11 @@ def split(raw: RawBatch, shards: Shards) -> dict[int, RawBatch]:
     owners = np.array([shards.of(p) for p in present.tolist()], dtype=np.int64)[where]
     out = {}
     for s in np.unique(owners).tolist():
-        rows = np.flatnonzero(owners == s)
+        take = picker(np.flatnonzero(owners == s))
         out[s] = RawBatch(
             raw.topic,
-            *(pick(items, rows) for items in (raw.values, raw.keys, raw.headers)),
-            *(pick(items, rows) for items in (raw.partitions, raw.offsets, raw.timestamps)),
+            *(take(items) for items in (raw.values, raw.keys, raw.headers)),
+            *(take(items) for items in (raw.partitions, raw.offsets, raw.timestamps)),
         )
     return out
 
