@@ -203,7 +203,7 @@ class Driftmend:
         self.windows.add(batch)
         self.offset += len(rows)
         self.window_id += 1
-        (profile,) = self.windows.drain()
+        ((profile, _),) = self.windows.drain()
         return profile
 
     def alarm(self, rows: Rows) -> bool:

@@ -2,16 +2,18 @@
 
 Records of one window from several partitions share one profile builder (one set of sketch
 calls per batch, not one per partition). A window closes once every partition that fed it
-has moved on to a later window and no other partition of this worker is still behind it
-(those would send it records later, in a second partial: reading a backlog, partitions move
-unevenly); one behind is waited for up to ``wait_seconds``, and at most ``MAX_WAITING``
-windows wait. Its profile is then published as a partial for the aggregator, naming the
-partitions it covers. ADWIN runs per partition (in offset order), so
-its alarms do not depend on which worker owns which partition. With ``checkpoints``, each
-partition's ADWIN state is stored when one of its windows is published (at most every
-``CHECKPOINT_SECONDS``, and always when windows are drained), with the last offset it saw;
-the worker that reads the partition next (after a restart or a rebalance) continues from
-it and does not feed ADWIN the records it saw already.
+is done with it (moved on to a later window or, count windows, read to the window's last
+offset) and no other partition of this worker is still behind it (those would send it
+records later, in a second partial: reading a backlog, partitions move unevenly); one
+behind is waited for up to ``wait_seconds``, and at most ``MAX_WAITING`` windows wait. Its
+profile is then published as a partial for the aggregator, naming the partitions it
+covers. Windows drained at a revoke go with the partitions done with them, so the
+aggregator need not wait for those partitions' next owner. ADWIN runs per partition (in
+offset order), so its alarms do not depend on which worker owns which partition. With
+``checkpoints``, each partition's ADWIN state is stored when one of its windows is
+published (at most every ``CHECKPOINT_SECONDS``, and always when windows are drained),
+with the last offset it saw; the worker that reads the partition next (after a restart or
+a rebalance) continues from it and does not feed ADWIN the records it saw already.
 """
 
 from __future__ import annotations
@@ -82,9 +84,13 @@ class OpenWindows:
         checkpoints: Checkpoints | None = None,
         wait_seconds: float = WAIT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        last_offset: Callable[[int], int | None] = lambda _window_id: None,
     ) -> None:
-        """``streamed(field)``: whether ADWIN watches the field (continuous fields)."""
+        """``streamed(field)``: whether ADWIN watches the field (continuous fields);
+        ``last_offset(window)``: a window's last offset in every partition (count windows;
+        None for time windows)."""
         self.feed = feed
+        self.last_offset = last_offset
         self.wait_seconds = wait_seconds
         self.clock = clock
         self._waiting: dict[int, float] = {}  # window -> since when it waits
@@ -241,12 +247,12 @@ class OpenWindows:
                 log.warning("ADWIN state of partition %d not stored: %s", p, exc)
 
     def closable(self) -> list[WindowProfile]:
-        """Pop the windows every contributing partition has moved past, unless another
+        """Pop the windows every contributing partition is done with, unless another
         partition is behind them (for a while)."""
         now = self.clock()
         done, waiting = [], []
         for wid, w in self._open.items():
-            if not all(self._position.get(p, wid) > wid for p in w.partitions):
+            if self._done(wid) != w.partitions:
                 continue
             behind = any(at < wid for p, at in self._position.items() if p not in w.partitions)
             if behind and now - self._waiting.setdefault(wid, now) < self.wait_seconds:
@@ -257,9 +263,14 @@ class OpenWindows:
         done += waiting[: max(len(waiting) - MAX_WAITING, 0)]  # the oldest go
         return [self._pop(wid) for wid in sorted(done)]
 
-    def drain(self, partitions: Sequence[int] | None = None) -> list[WindowProfile]:
-        """Pop every open window (``partitions`` given: forget those partitions too)."""
-        out = [self._pop(wid) for wid in sorted(self._open)]
+    def drain(
+        self, partitions: Sequence[int] | None = None
+    ) -> list[tuple[WindowProfile, frozenset[int]]]:
+        """Pop every open window, each with its partitions that are done with it: they moved
+        past it or were read to its last offset, so nothing more of them comes for it
+        (``partitions`` given: forget those partitions too)."""
+        done = {wid: self._done(wid) for wid in self._open}
+        out = [(self._pop(wid), done[wid]) for wid in sorted(done)]
         self._checkpoint(set(self._adwin), force=True)
         for p in partitions or ():
             self._position.pop(p, None)
@@ -268,6 +279,15 @@ class OpenWindows:
             self._seen.pop(p, None)
             self._saved_at.pop(p, None)
         return out
+
+    def _done(self, window_id: int) -> frozenset[int]:
+        w, last = self._open[window_id], self.last_offset(window_id)
+        return frozenset(
+            p
+            for p in w.partitions
+            if self._position.get(p, window_id) > window_id
+            or (last is not None and w.last_offsets.get(p, -1) >= last)
+        )
 
     def popped(self) -> dict[int, int]:
         """Per partition popped from since the last call, the offset up to which all of

@@ -105,6 +105,7 @@ class Profiler:
             lambda: AdwinMonitor(settings.adwin_delta, settings.adwin_chunk),
             self._streamed,
             checkpoints,
+            last_offset=self.clock.last_offset,
         )
         self.published = PublishedOffsets(published)
 
@@ -162,6 +163,19 @@ class Profiler:
                 ),
             )
         return len(windows)
+
+    def publish_revoked(self, drained: list[tuple[WindowProfile, frozenset[int]]]) -> int:
+        """The open windows at a revoke: each as it is ("revoked": the next owner of a
+        partition may send more of it), then an empty partial that closes it for the
+        partitions done with it, so it need not wait for its grace period."""
+        self.publish([profile for profile, _ in drained], "revoked")
+        closing = [
+            WindowProfile(p.feed, p.window_id, p.start_ms, p.end_ms, partitions=done)
+            for p, done in drained
+            if done
+        ]
+        self.publish(closing, "closed")
+        return len(drained)
 
     def _dead_letter(self, raw: RawBatch, i: int, exc: Exception) -> None:
         headers = list(raw.headers[i] or [])
@@ -251,11 +265,10 @@ def _serve(
             if kind == "batch":
                 stats = profiler.process(payload)
             elif kind == "idle":
-                stats.windows_published = profiler.publish(profiler.windows.drain(), "idle")
+                drained = profiler.windows.drain()
+                stats.windows_published = profiler.publish([w for w, _ in drained], "idle")
             elif kind == "revoke":
-                stats.windows_published = profiler.publish(
-                    profiler.windows.drain(payload), "revoked"
-                )
+                stats.windows_published = profiler.publish_revoked(profiler.windows.drain(payload))
             producer.flush(60)
             if errors:
                 raise KafkaError(f"profiler output not acknowledged: {errors[:3]}")

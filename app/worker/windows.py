@@ -45,6 +45,13 @@ class WindowClock:
         assert self.window_ms is not None
         return timestamps_ms // self.window_ms
 
+    def last_offset(self, window_id: int) -> int | None:
+        """The last offset of a count window in every partition (None: time windows, whose
+        end is not an offset)."""
+        if self.per_partition is None:
+            return None
+        return (window_id + 1) * self.per_partition - 1
+
     def min_records(self, floor: int = 200) -> int:
         """Fewest records a merged window needs to be judged (skips partial first windows)."""
         if self.window_records is not None:

@@ -12,6 +12,7 @@ from app.codecs.columns import Columns
 from app.detectors import AdwinMonitor
 from app.profile import ProfileBuilder
 from app.worker.open_windows import MAX_WAITING, Batch, OpenWindows
+from app.worker.windows import WindowClock
 
 
 def _batch(window: int, partitions: set[int], n: int) -> Batch:
@@ -103,8 +104,60 @@ def test_drain_returns_everything_open_in_order() -> None:
     open_windows = _windows()
     open_windows.add(_batch(3, {2}, 4))
     open_windows.add(_batch(2, {1}, 4))
-    assert [w.window_id for w in open_windows.drain([1, 2])] == [2, 3]
+    assert [w.window_id for w, _ in open_windows.drain([1, 2])] == [2, 3]
     assert len(open_windows) == 0
+
+
+def _counted(per_partition: int) -> OpenWindows:
+    clock = WindowClock(2, window_records=2 * per_partition)
+    return OpenWindows(
+        "f", ProfileBuilder, AdwinMonitor, lambda name: True, last_offset=clock.last_offset
+    )
+
+
+def _span(window: int, partition: int, first: int, last: int) -> Batch:
+    n = last - first + 1
+    return Batch(
+        window,
+        [{"x": float(i)} for i in range(n)],
+        record_partitions=[partition] * n,
+        record_offsets=list(range(first, last + 1)),
+        partitions={partition},
+        first_offsets={partition: first},
+        last_offsets={partition: last},
+    )
+
+
+def test_a_count_window_closes_at_its_last_offset() -> None:
+    windows = _counted(per_partition=10)
+    windows.add(_span(0, 0, 0, 9))
+    windows.add(_span(0, 1, 0, 4))
+    assert windows.closable() == []  # partition 1 may still send window 0
+    windows.add(_span(0, 1, 5, 9))  # its last offset: no record of window 1 is needed
+    [closed] = windows.closable()
+    assert (closed.window_id, closed.records, closed.partitions) == (0, 20, frozenset({0, 1}))
+
+
+def test_drained_windows_name_the_partitions_done_with_them() -> None:
+    windows = _counted(per_partition=10)
+    windows.add(_span(0, 0, 0, 9))  # partition 0: window 0 read to its end
+    windows.add(_span(0, 1, 0, 3))  # partition 1: part of window 0
+    windows.add(_span(1, 0, 10, 12))  # partition 0 moved on
+    drained = windows.drain([1])
+    assert [(w.window_id, w.records, done) for w, done in drained] == [
+        (0, 14, frozenset({0})),
+        (1, 3, frozenset()),
+    ]
+
+
+def test_time_windows_are_done_once_moved_past() -> None:
+    windows = _windows()  # no last offsets
+    windows.add(_batch(0, {0, 1}, 10))
+    windows.add(_batch(1, {0}, 5))
+    assert [(w.window_id, done) for w, done in windows.drain()] == [
+        (0, frozenset({0})),
+        (1, frozenset()),
+    ]
 
 
 def test_adwin_alarms_do_not_depend_on_partition_ownership() -> None:
@@ -133,7 +186,7 @@ def test_adwin_alarms_do_not_depend_on_partition_ownership() -> None:
                         partitions={p for _, p in chunk},
                     )
                 )
-            total += sum(w.fields["x"].adwin_alarms for w in windows.drain())
+            total += sum(w.fields["x"].adwin_alarms for w, _ in windows.drain())
         return total
 
     one_worker, two_workers = alarms([{0, 1}]), alarms([{0}, {1}])
@@ -178,7 +231,7 @@ def test_adwin_continues_after_a_restart_and_sees_no_record_twice() -> None:
     uninterrupted.add(_offset_batch(0, values[:1_000], 0))
     uninterrupted.add(_offset_batch(1, values[1_000:2_000], 1_000))
     assert after._adwin[0].state() == uninterrupted._adwin[0].state()
-    [window] = after.drain()
+    [(window, _)] = after.drain()
     assert window.records == 1_000  # the window itself is profiled whole again
 
 
@@ -219,5 +272,5 @@ def test_adwin_reads_each_partition_in_offset_order(as_columns: bool) -> None:
         assert monitor.fed["x"] == [r["x"] for r in mine]
         assert monitor.fed["y"] == [r["y"] for r in mine if r["y"] is not None]
         assert monitor.fed["z"] == [r["z"] for r in mine if isinstance(r["z"], int)]
-    [window] = windows.drain()
+    [(window, _)] = windows.drain()
     assert window.records == n and window.fields["y"].nulls == len(range(0, n, 7))

@@ -15,7 +15,7 @@ from app.codecs.json import JsonCodec
 from app.profile.window import WindowProfile
 from app.settings import Settings
 from app.worker.options import WorkerOptions
-from app.worker.profiler import Profiler, RawBatch
+from app.worker.profiler import STATE_HEADER, Profiler, RawBatch
 from app.worker.published import PublishedOffsets
 from app.worker.windows import WindowClock
 from tests.conftest import make_records
@@ -75,7 +75,25 @@ def test_a_batch_across_windows_and_partitions_with_bad_records() -> None:
     assert all(w.partitions == frozenset({0, 1}) for w in published)
     assert [(w.start_ms, w.end_ms) for w in published] == [(1_000, 1_009), (1_010, 1_019)]
     assert stats.windows_published == 2
-    assert [w.window_id for w in profiler.windows.drain()] == [2]
+    assert [w.window_id for w, _ in profiler.windows.drain()] == [2]
+
+
+def test_a_revoke_publishes_the_open_windows_then_closes_them_where_done() -> None:
+    profiler, recorder, settings = _profiler(window_records=20)  # 10 offsets per partition
+    rows = [orjson.dumps(r) for r in make_records(np.random.default_rng(4), 16)]
+    # partition 0 read to offset 11 (window 0 whole, then on), partition 1 to offset 3
+    profiler.process(_batch(rows, [0] * 12 + [1] * 4, [*range(12), *range(4)]))
+    assert not recorder.to(settings.window_profiles_topic)  # window 0 waits for partition 1
+    assert profiler.publish_revoked(profiler.windows.drain([1])) == 2
+    sent = recorder.to(settings.window_profiles_topic)
+    profiles = [WindowProfile.deserialize(a[1]) for a in sent]
+    states = [dict(a[7])[STATE_HEADER] for a in sent]
+    assert [(p.window_id, p.records, sorted(p.partitions)) for p in profiles] == [
+        (0, 14, [0, 1]),
+        (1, 2, [0]),
+        (0, 0, [0]),  # empty: it only says partition 0 is done with window 0
+    ]
+    assert states == [b"revoked", b"revoked", b"closed"]
 
 
 def test_one_window_without_errors_keeps_every_record() -> None:
@@ -83,7 +101,7 @@ def test_one_window_without_errors_keeps_every_record() -> None:
     rows = [orjson.dumps(r) for r in make_records(np.random.default_rng(2), 300)]
     stats = profiler.process(_batch(rows, [0] * 300, list(range(300))))
     assert stats.dead_lettered == 0 and stats.windows_published == 0
-    (window,) = profiler.windows.drain()
+    ((window, _),) = profiler.windows.drain()
     assert window.records == 300 and window.fields["x"].count == 300
     assert not recorder.sent
 
@@ -122,7 +140,7 @@ def test_a_profiler_that_reads_again_after_a_crash_counts_every_record_once() ->
         for r in (sent, resent)
         for a in r.to(settings.window_profiles_topic)
     ]
-    windows += second.windows.drain()
+    windows += [w for w, _ in second.windows.drain()]
     counted: dict[int, int] = {}
     for w in windows:
         counted[w.window_id] = counted.get(w.window_id, 0) + w.records

@@ -16,6 +16,8 @@ def test_count_windows_split_across_partitions() -> None:
     assert clock.per_partition == 4
     assert [clock.window_of(o, 0) for o in (0, 3, 4, 7, 8)] == [0, 0, 1, 1, 2]
     assert clock.min_records() == 5
+    assert [clock.last_offset(w) for w in (0, 1)] == [3, 7]
+    assert WindowClock(partitions=3, window_seconds=60).last_offset(0) is None
 
 
 def test_time_windows_tumble_on_timestamps() -> None:
@@ -58,6 +60,17 @@ def test_revoked_partials_merge_and_late_ones_drop() -> None:
     assert window.records == 10
     assert agg.add(_partial(3, 1, 6), closed=True) == []
     assert agg.late == 1
+
+
+def test_an_empty_closed_partial_completes_a_window_for_its_partitions() -> None:
+    """A revoke publishes a window's records as they are, then an empty partial for the
+    partitions done with it (``Profiler.publish_revoked``)."""
+    agg = WindowAggregator(partitions=2, grace_seconds=60, clock=lambda: 0.0)
+    assert agg.add(_partial(0, 0, 6).merge(_partial(0, 1, 3)), closed=False) == []
+    assert agg.add(_partial(0, 1, 4), closed=True) == []  # the rest, from the next owner
+    [window] = agg.add(WindowProfile("feed", 0, 0, 5, partitions=frozenset({0})), closed=True)
+    assert window.records == 13 and window.fields["x"].count == 13
+    assert (window.start_ms, window.end_ms) == (0, 1005)
 
 
 def test_a_rebalance_gives_pending_windows_a_whole_grace_period() -> None:
