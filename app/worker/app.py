@@ -192,6 +192,7 @@ def create_app(
         steering,
         retrain,
         event_log,
+        urgent=settings.hold_output,
     )
     ingest.on_new_baseline = judge.refresh_baseline  # every worker, on driftmend.baselines
     if settings.web_port > 0:

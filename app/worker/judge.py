@@ -42,8 +42,11 @@ class Judge:
         steering: Steering,
         retrain: RetrainClient | None = None,
         event_log: EventLog | None = None,
+        urgent: bool = True,
     ) -> None:
-        self.analysis = AnalysisClient(options.input_topic)
+        """``urgent``: the output waits for the verdicts (else the analysis yields the CPU
+        to the forwarding)."""
+        self.analysis = AnalysisClient(options.input_topic, nice=0 if urgent else 10)
         self.analysis.warm(ref.baseline, ref.serialized)
         self.options = options
         self.repository = repository

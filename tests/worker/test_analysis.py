@@ -4,6 +4,7 @@ version."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,3 +51,16 @@ def test_the_baseline_is_handed_over_once_per_version(client: AnalysisClient) ->
         _judge(client, newer, b"not a baseline", _window(0.0))
     event, _ = _judge(client, newer, newer.serialize(), _window(0.0))
     assert event is None
+
+
+@pytest.mark.parametrize("nice", [0, 10])
+def test_the_analysis_process_runs_at_the_niceness_asked(nice: int) -> None:
+    analysis = AnalysisClient("orders", nice=nice)
+    try:
+        baseline = build_baseline("f", mixed_records(500, seed=1), "test")
+        event, _ = _judge(analysis, baseline, baseline.serialize(), _window(0.0))  # it serves
+        assert event is None
+        child = os.getpriority(os.PRIO_PROCESS, analysis._proc.pid)
+        assert child - os.getpriority(os.PRIO_PROCESS, 0) == nice
+    finally:
+        analysis.close()
