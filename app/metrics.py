@@ -45,6 +45,13 @@ class Metrics:
             ["feed"],
             registry=r,
         )
+        self.partials = Counter(
+            "driftmend_window_partials_total",
+            "Partial window profiles this worker published (one or more per window and "
+            "worker; more when partitions are read unevenly)",
+            ["feed"],
+            registry=r,
+        )
         self.late_partials = Counter(
             "driftmend_window_partials_late_total",
             "Partial window profiles that came after their window was judged (the grace "

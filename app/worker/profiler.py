@@ -167,15 +167,16 @@ class Profiler:
     def publish_revoked(self, drained: list[tuple[WindowProfile, frozenset[int]]]) -> int:
         """The open windows at a revoke: each as it is ("revoked": the next owner of a
         partition may send more of it), then an empty partial that closes it for the
-        partitions done with it, so it need not wait for its grace period."""
-        self.publish([profile for profile, _ in drained], "revoked")
+        partitions done with it, so it need not wait for its grace period; how many partials
+        went out."""
         closing = [
             WindowProfile(p.feed, p.window_id, p.start_ms, p.end_ms, partitions=done)
             for p, done in drained
             if done
         ]
-        self.publish(closing, "closed")
-        return len(drained)
+        return self.publish([profile for profile, _ in drained], "revoked") + self.publish(
+            closing, "closed"
+        )
 
     def _dead_letter(self, raw: RawBatch, i: int, exc: Exception) -> None:
         headers = list(raw.headers[i] or [])

@@ -84,7 +84,7 @@ def test_a_revoke_publishes_the_open_windows_then_closes_them_where_done() -> No
     # partition 0 read to offset 11 (window 0 whole, then on), partition 1 to offset 3
     profiler.process(_batch(rows, [0] * 12 + [1] * 4, [*range(12), *range(4)]))
     assert not recorder.to(settings.window_profiles_topic)  # window 0 waits for partition 1
-    assert profiler.publish_revoked(profiler.windows.drain([1])) == 2
+    assert profiler.publish_revoked(profiler.windows.drain([1])) == 3
     sent = recorder.to(settings.window_profiles_topic)
     profiles = [WindowProfile.deserialize(a[1]) for a in sent]
     states = [dict(a[7])[STATE_HEADER] for a in sent]
