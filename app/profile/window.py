@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import Any
 
 import orjson
@@ -29,35 +32,41 @@ class WindowProfile:
     writer_schemas: dict[int, str] = field(default_factory=dict)  # schema id -> its text
 
     def merge(self, other: WindowProfile) -> WindowProfile:
-        if (self.feed, self.window_id) != (other.feed, other.window_id):
-            raise SketchError(
-                f"cannot merge window {other.feed}/{other.window_id} into "
-                f"{self.feed}/{self.window_id}"
-            )
-        fields: dict[str, FieldProfile] = {}
-        for name in self.fields.keys() | other.fields.keys():
-            mine, theirs = self.fields.get(name), other.fields.get(name)
-            if mine is None or theirs is None:
-                only = mine if mine is not None else theirs
-                assert only is not None
-                fields[name] = only.merge(FieldProfile())
-            else:
-                fields[name] = mine.merge(theirs)
-        return WindowProfile(
-            feed=self.feed,
-            window_id=self.window_id,
-            start_ms=min(self.start_ms, other.start_ms),
-            end_ms=max(self.end_ms, other.end_ms),
-            records=self.records + other.records,
-            decode_errors=self.decode_errors + other.decode_errors,
-            partitions=self.partitions | other.partitions,
-            fields=fields,
-            sample=_merge_samples(self.sample, other.sample),
-            schema_ids={
-                i: self.schema_ids.get(i, 0) + other.schema_ids.get(i, 0)
-                for i in self.schema_ids.keys() | other.schema_ids.keys()
+        return WindowProfile.merged([self, other])
+
+    @classmethod
+    def merged(cls, parts: Sequence[WindowProfile]) -> WindowProfile:
+        """One profile of the partials of a window (one union per sketch for all of them)."""
+        if not parts:
+            raise SketchError("no partial to merge")
+        first = parts[0]
+        for other in parts[1:]:
+            if (first.feed, first.window_id) != (other.feed, other.window_id):
+                raise SketchError(
+                    f"cannot merge window {other.feed}/{other.window_id} into "
+                    f"{first.feed}/{first.window_id}"
+                )
+        names = sorted({name for p in parts for name in p.fields})
+        schema_ids: Counter[int] = Counter()
+        writer_schemas: dict[int, str] = {}
+        for p in reversed(parts):  # the first to name a schema id wins
+            schema_ids.update(p.schema_ids)
+            writer_schemas.update(p.writer_schemas)
+        return cls(
+            feed=first.feed,
+            window_id=first.window_id,
+            start_ms=min(p.start_ms for p in parts),
+            end_ms=max(p.end_ms for p in parts),
+            records=sum(p.records for p in parts),
+            decode_errors=sum(p.decode_errors for p in parts),
+            partitions=frozenset().union(*(p.partitions for p in parts)),
+            fields={
+                name: FieldProfile.merged([p.fields[name] for p in parts if name in p.fields])
+                for name in names
             },
-            writer_schemas={**other.writer_schemas, **self.writer_schemas},
+            sample=reduce(_merge_samples, (p.sample for p in parts)),
+            schema_ids=dict(schema_ids),
+            writer_schemas=writer_schemas,
         )
 
     def serialize(self) -> bytes:

@@ -7,7 +7,8 @@ partitions (:meth:`rebalanced`: their new owners start reading). Grace is counte
 the partials it has not read yet are waiting behind that work, not missing. Partials of
 windows already decided are dropped and counted as late. Partials are idempotent by their
 source (partition, offset) in the window-profiles topic, so a redelivery after a consumer
-rebalance counts once.
+rebalance counts once. A window's partials are kept as they come and merged once, when it
+is decided (one sketch union for all of them).
 
 The aggregator itself is a value in memory; the agent that feeds it keeps its partials and
 decisions in Redis too (``app.repository.aggregates``), and a worker that takes over the
@@ -57,10 +58,14 @@ class ListeningClock:
 
 @dataclass
 class _Pending:
-    profile: WindowProfile
+    parts: list[WindowProfile]  # merged once, when the window is decided
     closed: set[int] = field(default_factory=set)
     sources: set[tuple[int, int]] = field(default_factory=set)
     first_seen: float = 0.0
+
+    @property
+    def profile(self) -> WindowProfile:
+        return WindowProfile.merged(self.parts)
 
 
 class WindowAggregator:
@@ -89,9 +94,9 @@ class WindowAggregator:
             self.duplicates += 1
             return []
         if pending is None:
-            pending = self._pending[key] = _Pending(partial, first_seen=self.clock())
+            pending = self._pending[key] = _Pending([partial], first_seen=self.clock())
         else:
-            pending.profile = pending.profile.merge(partial)
+            pending.parts.append(partial)
         if source is not None:
             pending.sources.add(source)
         if closed:
@@ -135,9 +140,9 @@ class WindowAggregator:
             if pending is not None and source in pending.sources:
                 continue
             if pending is None:
-                pending = self._pending[key] = _Pending(partial, first_seen=self.clock())
+                pending = self._pending[key] = _Pending([partial], first_seen=self.clock())
             else:
-                pending.profile = pending.profile.merge(partial)
+                pending.parts.append(partial)
             pending.sources.add(source)
             if closed:
                 pending.closed |= partial.partitions

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.errors import SketchError
 from app.profile import ProfileBuilder, WindowProfile
 from app.schema import infer_schema
 
@@ -60,6 +62,23 @@ def test_merge_is_commutative(
     assert _facts(_profile(left).merge(_profile(right))) == _facts(
         _profile(right).merge(_profile(left))
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(records, min_size=1, max_size=6))
+def test_merging_many_at_once_equals_the_profile_of_all(
+    batches: list[list[dict[str, object]]],
+) -> None:
+    merged = WindowProfile.merged([_profile(b) for b in batches])
+    assert merged.records == sum(map(len, batches))
+    assert _facts(merged) == _facts(_profile([r for b in batches for r in b]))
+
+
+def test_only_partials_of_one_window_merge() -> None:
+    with pytest.raises(SketchError, match="cannot merge window feed/1 into feed/0"):
+        WindowProfile.merged([_profile([{"a": 1}]), _profile([{"a": 2}], window=1)])
+    with pytest.raises(SketchError, match="no partial"):
+        WindowProfile.merged([])
 
 
 @settings(max_examples=60, deadline=None)
