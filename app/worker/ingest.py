@@ -91,6 +91,7 @@ class Ingest:
         self._committed: dict[int, int] = {}
         self._m_dlq = metrics.dlq_records.labels(feed, "decode")
         self._m_republished = metrics.republished_skipped.labels(feed)
+        self._m_partials = metrics.partials.labels(feed)
         self._m_latency = metrics.latency.labels(feed)
         self._txn: Transactions | None = None
         self._lost = False
@@ -418,6 +419,7 @@ class Ingest:
     def _account(self, stats: Stats) -> None:
         self._m_dlq.inc(stats.dead_lettered)
         self._m_republished.inc(stats.republished_skipped)
+        self._m_partials.inc(stats.windows_published)
 
     def _profiled_through(self, token: Token) -> None:
         offsets, started = token
