@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from app.errors import SketchError
 from app.profile import ProfileBuilder, WindowProfile
+from app.profile.field import FieldProfile
 from app.schema import infer_schema
 
 values = st.one_of(
@@ -72,6 +73,18 @@ def test_merging_many_at_once_equals_the_profile_of_all(
     merged = WindowProfile.merged([_profile(b) for b in batches])
     assert merged.records == sum(map(len, batches))
     assert _facts(merged) == _facts(_profile([r for b in batches for r in b]))
+
+
+def test_histograms_on_different_edges_merge_into_none() -> None:
+    """Partials of a window that straddles a baseline switch: the rest still adds up."""
+    a = FieldProfile(count=2, edges=(0.0, 1.0), hist=np.array([1, 1, 0]))
+    b = FieldProfile(count=3, edges=(0.0, 2.0), hist=np.array([0, 3, 0]))
+    c = FieldProfile(count=1, edges=(0.0, 1.0), hist=np.array([0, 0, 1]))
+    mixed = FieldProfile.merged([a, b, c])
+    assert (mixed.count, mixed.edges, mixed.hist) == (6, None, None)
+    same = FieldProfile.merged([a, c])
+    assert same.edges == (0.0, 1.0) and same.hist is not None
+    assert same.hist.tolist() == [1, 1, 1]
 
 
 def test_only_partials_of_one_window_merge() -> None:
