@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,35 +34,33 @@ def _load(cls: Any, data: str | None) -> Any:
     return None if data is None else cls.deserialize(base64.b64decode(data))
 
 
-def _merged_kll(sketches: list[Any]) -> Any:
-    if not sketches:
+def _merged(new: Callable[[], Any], sketches: Iterable[Any]) -> Any:
+    """A new sketch with every given one merged in; None if none is given (None skipped)."""
+    present = [s for s in sketches if s is not None]
+    if not present:
         return None
-    out = ds.kll_doubles_sketch(KLL_K)
-    for part in sketches:
+    out = new()
+    for part in present:
         out.merge(part)
     return out
 
 
-def _merged_hll(sketches: list[Any]) -> Any:
-    if not sketches:
+def _merged_hll(sketches: Iterable[Any]) -> Any:
+    present = [s for s in sketches if s is not None]
+    if not present:
         return None
     union = ds.hll_union(HLL_LG_K)
-    for part in sketches:
+    for part in present:
         union.update(part)
     return union.get_result(ds.tgt_hll_type.HLL_4)
 
 
-def _merged_items(sketches: list[Any]) -> Any:
-    if not sketches:
-        return None
-    out = ds.frequent_strings_sketch(ITEMS_LG_MAX_K)
-    for part in sketches:
-        out.merge(part)
-    return out
+def _new_kll() -> Any:
+    return ds.kll_doubles_sketch(KLL_K)
 
 
-def _present(sketches: Iterable[Any]) -> list[Any]:
-    return [s for s in sketches if s is not None]
+def _new_items() -> Any:
+    return ds.frequent_strings_sketch(ITEMS_LG_MAX_K)
 
 
 @dataclass
@@ -141,14 +139,14 @@ class FieldProfile:
             count=sum(p.count for p in profiles),
             nulls=sum(p.nulls for p in profiles),
             types=+types,
-            numbers=_merged_kll(_present(p.numbers for p in profiles)),
+            numbers=_merged(_new_kll, (p.numbers for p in profiles)),
             total=sum((p.total for p in profiles), 0.0),
             total_sq=sum((p.total_sq for p in profiles), 0.0),
             edges=edges,
             hist=hist,
-            items=_merged_items(_present(p.items for p in profiles)),
-            lengths=_merged_kll(_present(p.lengths for p in profiles)),
-            distinct=_merged_hll(_present(p.distinct for p in profiles)),
+            items=_merged(_new_items, (p.items for p in profiles)),
+            lengths=_merged(_new_kll, (p.lengths for p in profiles)),
+            distinct=_merged_hll(p.distinct for p in profiles),
             adwin_alarms=sum(p.adwin_alarms for p in profiles),
         )
 
