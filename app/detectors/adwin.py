@@ -6,7 +6,7 @@ import numpy as np
 import orjson
 from river.drift import ADWIN
 
-from app.detectors.base import WindowDetector
+from app.detectors.base import Measured, WindowDetector
 from app.errors import SketchError
 from app.profile.field import FieldProfile
 from app.schema.model import FieldSpec
@@ -91,8 +91,9 @@ class AdwinAlarms(WindowDetector):
     def applies(cls, spec: FieldSpec) -> bool:
         return spec.kind == "continuous"
 
-    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
+    def _measure(self, window: FieldProfile) -> Measured | None:
         if window.numeric_count < self.min_count:
             return None
         # ADWIN's own confidence (delta) already guards each alarm
-        return float(window.adwin_alarms), 0.0, "0", str(window.adwin_alarms)
+        alarms = window.adwin_alarms
+        return float(alarms), 0.0, lambda: ("0", str(alarms))

@@ -14,6 +14,7 @@ windows, no alarms from negligible effects in huge ones.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import ClassVar
@@ -59,8 +60,16 @@ class Tolerance:
         return min(max(value / self.high, 0.0), 1.0) if self.high > 0 else 1.0
 
 
+Summaries = Callable[[], tuple[str, str]]
+Measured = tuple[float, float, Summaries]
+
+
 @dataclass(frozen=True)
 class DetectorResult:
+    """One detector's outcome for a window; ``baseline`` and ``current`` say what was
+    compared in words, for drifted results only (empty otherwise: nobody reads them, and
+    formatting them for every field was ~10 % of a window's analysis)."""
+
     field: str
     characteristic: str
     statistic: str
@@ -94,10 +103,11 @@ class WindowDetector(ABC):
         """Whether this detector measures fields like ``spec``."""
 
     @abstractmethod
-    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
-        """(statistic, critical value, baseline summary, current summary) or None."""
+    def _measure(self, window: FieldProfile) -> Measured | None:
+        """(statistic, critical value, summaries) or None; ``summaries()`` gives the
+        baseline's and the window's side in words (called for a drift only)."""
 
-    def measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
+    def measure(self, window: FieldProfile) -> Measured | None:
         """The statistic of a window without recording it as ``result``."""
         return self._measure(window)
 
@@ -106,9 +116,10 @@ class WindowDetector(ABC):
         if measured is None:
             self.result = None
             return None
-        value, critical, base, cur = measured
+        value, critical, summaries = measured
         threshold = max(self.tolerance.low, critical)
         severity = self.tolerance.severity(value) if value > critical else None
+        base, cur = summaries() if severity is not None else ("", "")
         self.result = DetectorResult(
             field=self.spec.name,
             characteristic=self.characteristic,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from app.detectors.base import WindowDetector
+from app.detectors.base import Measured, WindowDetector
 from app.detectors.quantiles import normal_isf
 from app.profile.field import FieldProfile
 from app.schema.model import FieldSpec
@@ -20,7 +20,7 @@ class NewCategories(WindowDetector):
     def applies(cls, spec: FieldSpec) -> bool:
         return spec.kind == "categorical"
 
-    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
+    def _measure(self, window: FieldProfile) -> Measured | None:
         if window.items is None or window.items.total_weight < self.min_count:
             return None
         n = float(window.items.total_weight)
@@ -32,5 +32,8 @@ class NewCategories(WindowDetector):
         current = window.category_counts()
         unseen = {k: v for k, v in current.items() if k not in known}
         share = sum(unseen.values()) / n
-        top = sorted(unseen, key=lambda k: -unseen[k])[:SHOWN]
-        return share, critical, f"{len(known)} categories", "new: " + ", ".join(top)
+        return share, critical, lambda: (f"{len(known)} categories", "new: " + _top(unseen))
+
+
+def _top(unseen: dict[str, float]) -> str:
+    return ", ".join(sorted(unseen, key=lambda k: -unseen[k])[:SHOWN])

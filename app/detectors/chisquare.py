@@ -12,6 +12,7 @@ import math
 import numpy as np
 from scipy.special import chdtrc
 
+from app.detectors.base import Measured
 from app.detectors.psi import CategoricalPSI, categorical_total, fmt_shares
 from app.profile.field import FieldProfile
 
@@ -30,7 +31,7 @@ class ChiSquare(CategoricalPSI):
     characteristic = "category_frequencies"
     statistic = "cohens_w"
 
-    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
+    def _measure(self, window: FieldProfile) -> Measured | None:
         total = categorical_total(window)
         if total < self.min_count or not self.categories:
             return None
@@ -51,4 +52,4 @@ class ChiSquare(CategoricalPSI):
         w = math.sqrt(float(np.sum((q[known] - p[known]) ** 2 / p[known])))
         # significant <=> p < alpha: report the critical effect as 0 or infinity accordingly
         critical = 0.0 if p_value < self.alpha else math.inf
-        return w, critical, fmt_shares(table[0]), fmt_shares(table[1])
+        return w, critical, lambda: (fmt_shares(table[0]), fmt_shares(table[1]))

@@ -31,7 +31,7 @@ import math
 import datasketches as ds
 import numpy as np
 
-from app.detectors.base import WindowDetector
+from app.detectors.base import Measured, WindowDetector
 from app.detectors.quantiles import normal_isf
 from app.profile.field import FieldProfile
 from app.schema.model import FieldSpec
@@ -112,7 +112,7 @@ class DistinctCount(WindowDetector):
         point = min(max(rescaled(distinct, total, n), low), high)
         return low, high, point, -1.0  # Var <= E: judged at the band's edge
 
-    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
+    def _measure(self, window: FieldProfile) -> Measured | None:
         n = float(window.non_null)
         if n < self.min_count or window.distinct is None or self.baseline.non_null == 0:
             return None
@@ -133,4 +133,4 @@ class DistinctCount(WindowDetector):
         error = math.sqrt(hll_relative_error(window) ** 2 + self.base_error**2 + spread)
         critical = normal_isf(self.alpha / 2) * error
         band = f"{point:.0f}" if high - low < 0.5 else f"{point:.0f} ({low:.0f}..{high:.0f})"
-        return value, critical, f"{band} of {n:.0f}", f"{observed:.0f} of {n:.0f}"
+        return value, critical, lambda: (f"{band} of {n:.0f}", f"{observed:.0f} of {n:.0f}")

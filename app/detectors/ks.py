@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import kstwo, kstwobign
 
-from app.detectors.base import WindowDetector, effective_size
+from app.detectors.base import Measured, WindowDetector, effective_size
 from app.detectors.quantiles import kolmogorov_isf
 from app.profile.field import FieldProfile
 from app.schema.model import FieldSpec
@@ -21,10 +21,14 @@ GRID = 128
 EXACT_UP_TO = 500
 
 
-def ks_from_sketches(a: Any, b: Any) -> float:
-    """sup |F_a(x) - F_b(x)| over the union of both sketches' quantile grids."""
-    ranks = np.linspace(0.0, 1.0, GRID)
-    points = np.unique(np.concatenate([a.get_quantiles(ranks), b.get_quantiles(ranks)]))
+RANKS = np.linspace(0.0, 1.0, GRID)
+
+
+def ks_from_sketches(a: Any, b: Any, a_grid: np.ndarray | None = None) -> float:
+    """sup |F_a(x) - F_b(x)| over the union of both sketches' quantile grids (``a_grid``:
+    ``a``'s, when already known)."""
+    grid = a.get_quantiles(RANKS) if a_grid is None else a_grid
+    points = np.unique(np.concatenate([grid, b.get_quantiles(RANKS)]))
     fa = np.asarray(a.get_cdf(points.tolist()))[:-1]
     fb = np.asarray(b.get_cdf(points.tolist()))[:-1]
     return float(np.max(np.abs(fa - fb)))
@@ -53,6 +57,7 @@ def quartiles(sketch: Any) -> str:
 class KolmogorovSmirnov(WindowDetector):
     characteristic = "distribution_shape"
     statistic = "ks"
+    _grid: np.ndarray | None = None
 
     @classmethod
     def applies(cls, spec: FieldSpec) -> bool:
@@ -63,15 +68,16 @@ class KolmogorovSmirnov(WindowDetector):
         """The quantile sketch compared (values; string lengths in the subclass)."""
         return fp.numbers
 
-    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
+    def _measure(self, window: FieldProfile) -> Measured | None:
         base, cur = self.sketch(self.baseline), self.sketch(window)
         if base is None or cur is None or cur.n < self.min_count:
             return None
+        if self._grid is None:  # the baseline's grid, once per detector
+            self._grid = np.asarray(base.get_quantiles(RANKS))
         return (
-            ks_from_sketches(base, cur),
+            ks_from_sketches(base, cur, self._grid),
             ks_critical(self.alpha, base, cur),
-            quartiles(base),
-            quartiles(cur),
+            lambda: (quartiles(base), quartiles(cur)),
         )
 
 

@@ -17,6 +17,7 @@ from app.profile.sample import RowSample
 
 MIN_ROWS = 50
 JOINT = "*"
+KEPT_SIZES = 4  # window sample sizes whose permutations are kept
 
 
 class JointMMD:
@@ -43,10 +44,26 @@ class JointMMD:
         self.std = np.where(self.keep, std, 1.0)
         self.reference = self._standardize(rows) if len(rows) >= MIN_ROWS else None
         self.result: DetectorResult | None = None
+        self._nulls: dict[int, tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]] = {}
 
     def _standardize(self, rows: np.ndarray) -> np.ndarray:
         z = (rows - self.mean) / self.std
         return np.nan_to_num(z[:, self.keep], nan=0.0)
+
+    def _permutations(self, m: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """The seeded label permutations and the upper triangle's indices of a pooled
+        sample with ``m`` window rows: the same for every window of that size, so made once
+        (a window's sample is mostly full: one or two sizes in practice)."""
+        if m not in self._nulls:
+            assert self.reference is not None
+            n = len(self.reference)
+            weights = np.concatenate([np.full(n, 1.0 / n), np.full(m, -1.0 / m)])
+            rng = np.random.default_rng(self.seed)
+            perms = np.stack([rng.permutation(weights) for _ in range(self.permutations)])
+            if len(self._nulls) >= KEPT_SIZES:
+                self._nulls.pop(next(iter(self._nulls)))
+            self._nulls[m] = perms, np.triu_indices(n + m, 1)
+        return self._nulls[m]
 
     def update(self, window: RowSample | None) -> DetectorResult | None:
         self.result = None
@@ -62,13 +79,12 @@ class JointMMD:
         pooled = np.vstack([x, y])
         sq = np.sum(pooled**2, axis=1)
         d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * pooled @ pooled.T, 0.0)
-        bandwidth = float(np.median(d2[np.triu_indices(len(pooled), 1)])) or 1.0
-        kernel = np.exp(-d2 / bandwidth)
         n, m = len(x), len(y)
+        perms, upper = self._permutations(m)
+        bandwidth = float(np.median(d2[upper])) or 1.0
+        kernel = np.exp(-d2 / bandwidth)
         weights = np.concatenate([np.full(n, 1.0 / n), np.full(m, -1.0 / m)])
         observed = float(weights @ kernel @ weights)
-        rng = np.random.default_rng(self.seed)
-        perms = np.stack([rng.permutation(weights) for _ in range(self.permutations)])
         null = np.sum((perms @ kernel) * perms, axis=1)
         mean, var = float(null.mean()), float(null.var())
         critical = (

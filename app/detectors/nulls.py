@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from app.detectors.base import WindowDetector
+from app.detectors.base import Measured, WindowDetector
 from app.detectors.quantiles import normal_isf
 from app.profile.field import FieldProfile
 from app.schema.model import FieldSpec
@@ -18,7 +18,7 @@ class NullRate(WindowDetector):
     def applies(cls, spec: FieldSpec) -> bool:
         return True
 
-    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
+    def _measure(self, window: FieldProfile) -> Measured | None:
         b, w = self.baseline, window
         if w.count < self.min_count or b.count == 0:
             return None
@@ -26,4 +26,4 @@ class NullRate(WindowDetector):
         se = math.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / b.count + 1 / w.count))
         critical = normal_isf(self.alpha) * se  # one-sided: more nulls
         increase = w.null_rate - b.null_rate
-        return increase, critical, f"{b.null_rate:.4f}", f"{w.null_rate:.4f}"
+        return increase, critical, lambda: (f"{b.null_rate:.4f}", f"{w.null_rate:.4f}")

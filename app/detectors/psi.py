@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.detectors.base import WindowDetector, effective_size
+from app.detectors.base import Measured, WindowDetector, effective_size
 from app.detectors.quantiles import chi2_isf
 from app.profile.field import FieldProfile
 from app.schema.model import FieldSpec
@@ -53,7 +53,7 @@ class NumericPSI(WindowDetector):
     def divergence(expected: np.ndarray, actual: np.ndarray) -> float:
         return psi(expected, actual)
 
-    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
+    def _measure(self, window: FieldProfile) -> Measured | None:
         base, cur = self.baseline.hist, window.hist
         if base is None or cur is None or cur.sum() < self.min_count:
             return None
@@ -62,7 +62,7 @@ class NumericPSI(WindowDetector):
         n_eff = effective_size(float(base.sum()), float(cur.sum()))
         critical = chi2_critical(self.alpha, live_bins(base, cur), n_eff, self.chi2_scale)
         value = self.divergence(base.astype(float), cur.astype(float))
-        return value, critical, fmt_shares(base), fmt_shares(cur)
+        return value, critical, lambda: (fmt_shares(base), fmt_shares(cur))
 
 
 class CategoricalPSI(WindowDetector):
@@ -84,14 +84,15 @@ class CategoricalPSI(WindowDetector):
         known = [counts.get(c, 0.0) for c in self.categories]
         return np.asarray([*known, max(total - sum(known), 0.0)], dtype=float)
 
-    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
+    def _measure(self, window: FieldProfile) -> Measured | None:
         total = categorical_total(window)
         if total < self.min_count or not self.categories:
             return None
         actual = self.vector(window.category_counts(), total)
         n_eff = effective_size(float(self.expected.sum()), total)
         critical = chi2_critical(self.alpha, live_bins(self.expected, actual), n_eff)
-        return psi(self.expected, actual), critical, fmt_shares(self.expected), fmt_shares(actual)
+        value = psi(self.expected, actual)
+        return value, critical, lambda: (fmt_shares(self.expected), fmt_shares(actual))
 
 
 def categorical_total(fp: FieldProfile) -> float:

@@ -3,7 +3,7 @@ lengths outside the baseline's range."""
 
 from __future__ import annotations
 
-from app.detectors.base import WindowDetector
+from app.detectors.base import Measured, WindowDetector
 from app.profile.field import FieldProfile
 from app.schema.model import FieldSpec
 
@@ -20,10 +20,11 @@ class Nullability(WindowDetector):
     def applies(cls, spec: FieldSpec) -> bool:
         return not spec.nullable
 
-    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
+    def _measure(self, window: FieldProfile) -> Measured | None:
         if window.count < self.min_count:
             return None
-        return window.null_rate, 0.0, "not nullable", f"{window.nulls} nulls of {window.count}"
+        nulls, count = window.nulls, window.count
+        return window.null_rate, 0.0, lambda: ("not nullable", f"{nulls} nulls of {count}")
 
 
 class LengthRange(WindowDetector):
@@ -36,7 +37,7 @@ class LengthRange(WindowDetector):
     def applies(cls, spec: FieldSpec) -> bool:
         return spec.type == "string" and spec.min_length is not None
 
-    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
+    def _measure(self, window: FieldProfile) -> Measured | None:
         lengths = window.lengths
         if lengths is None or lengths.n < self.min_count:
             return None
@@ -48,4 +49,4 @@ class LengthRange(WindowDetector):
             outside = 0.0  # exact: min and max are kept exactly
         critical = 0.0 if outside == 0.0 else lengths.normalized_rank_error(False)
         shown = f"{lengths.get_min_value():.0f}..{lengths.get_max_value():.0f}"
-        return outside, critical, f"{lo}..{hi}", shown
+        return outside, critical, lambda: (f"{lo}..{hi}", shown)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.detectors.base import WindowDetector
+from app.detectors.base import Measured, WindowDetector
 from app.profile.field import FieldProfile
 from app.schema.model import FieldSpec
 
@@ -17,11 +17,12 @@ class TypeMismatch(WindowDetector):
     def applies(cls, spec: FieldSpec) -> bool:
         return True
 
-    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
+    def _measure(self, window: FieldProfile) -> Measured | None:
         non_null = window.non_null
         if non_null < self.min_count:
             return None
         wrong = {t: n for t, n in window.types.items() if t != "null" and not self.spec.accepts(t)}
         share = sum(wrong.values()) / non_null
-        seen = ", ".join(f"{t}={n}" for t, n in sorted(window.types.items()))
-        return share, 0.0, self.spec.type, seen  # no sampling noise: any wrong type counts
+        seen = sorted(window.types.items())
+        # no sampling noise: any wrong type counts
+        return share, 0.0, lambda: (self.spec.type, ", ".join(f"{t}={n}" for t, n in seen))

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import norm
 
-from app.detectors.base import WindowDetector, effective_size
+from app.detectors.base import Measured, WindowDetector, effective_size
 from app.detectors.ks import quartiles
 from app.profile.field import FieldProfile
 from app.schema.model import FieldSpec
@@ -29,10 +29,9 @@ def scale_of(sketch: Any, std: float) -> float:
     return iqr if iqr > 0 else std if std > 0 else 0.0
 
 
-def wasserstein_from_sketches(a: Any, b: Any, ranks: np.ndarray) -> float:
-    return float(
-        np.mean(np.abs(np.asarray(a.get_quantiles(ranks)) - np.asarray(b.get_quantiles(ranks))))
-    )
+def wasserstein_on_grid(a_quantiles: np.ndarray, b: Any, ranks: np.ndarray) -> float:
+    """Mean |Q_a(u) - Q_b(u)| over the ``ranks`` (``a``'s quantiles there given)."""
+    return float(np.mean(np.abs(a_quantiles - np.asarray(b.get_quantiles(ranks)))))
 
 
 class Wasserstein(WindowDetector):
@@ -45,6 +44,10 @@ class Wasserstein(WindowDetector):
         sketch = self.baseline.numbers
         self.scale = 0.0 if sketch is None else scale_of(sketch, self.baseline.std)
         self.null_quantile = self._simulate_null() if self.scale > 0 else float("inf")
+        self.base_quantiles, self.spread = np.zeros(0), 0.0  # the baseline's side, kept
+        if self.scale > 0:
+            self.base_quantiles = np.asarray(sketch.get_quantiles(self.ranks))
+            self.spread = (sketch.get_quantile(0.99) - sketch.get_quantile(0.01)) / self.scale
 
     @classmethod
     def applies(cls, spec: FieldSpec) -> bool:
@@ -62,15 +65,14 @@ class Wasserstein(WindowDetector):
         functional = np.abs(bridges) @ widths / self.scale
         return float(functional.mean() + norm.isf(self.alpha) * functional.std())
 
-    def _measure(self, window: FieldProfile) -> tuple[float, float, str, str] | None:
+    def _measure(self, window: FieldProfile) -> Measured | None:
         base, cur = self.baseline.numbers, window.numbers
         if base is None or cur is None or cur.n < self.min_count or self.scale <= 0:
             return None
-        value = wasserstein_from_sketches(base, cur, self.ranks) / self.scale
+        value = wasserstein_on_grid(self.base_quantiles, cur, self.ranks) / self.scale
         n_eff = effective_size(float(base.n), float(cur.n))
-        spread = (base.get_quantile(0.99) - base.get_quantile(0.01)) / self.scale
         sketch_error = (
             base.normalized_rank_error(False) + cur.normalized_rank_error(False)
-        ) * spread
+        ) * self.spread
         critical = self.null_quantile / math.sqrt(n_eff) + sketch_error
-        return value, critical, quartiles(base), quartiles(cur)
+        return value, critical, lambda: (quartiles(base), quartiles(cur))

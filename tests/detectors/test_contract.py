@@ -60,6 +60,7 @@ def test_stationary_window_is_not_drift(cls: type[WindowDetector], baseline: Bas
         assert math.isfinite(result.value)
         assert result.field == detector.spec.name
         assert result.characteristic == cls.characteristic
+        assert result.baseline == result.current == ""  # described for a drift only
 
 
 @pytest.mark.parametrize("cls", DETECTORS)
@@ -81,3 +82,4 @@ def test_score_and_severity_agree(cls: type[WindowDetector], baseline: Baseline)
         assert result.drifted == (result.severity is not None)
         if result.drifted:
             assert result.value >= result.threshold
+            assert result.baseline and result.current  # what was compared, in words

@@ -53,3 +53,15 @@ def test_correlation_change_is_found(baseline: Baseline) -> None:
         r["amount"] = a
     result = detector.update(_sample(baseline, rows))
     assert result is not None and result.drifted and result.field == "*"
+
+
+def test_a_detector_that_judged_other_sample_sizes_judges_as_a_new_one(
+    baseline: Baseline,
+) -> None:
+    # the permutations are made once per window sample size and kept
+    assert baseline.profile.sample is not None
+    rng = np.random.default_rng(9)
+    windows = [_sample(baseline, make_records(rng, n, shift=0.3)) for n in (60, 120, 5_000)]
+    used = JointMMD(baseline.profile.sample, TOL, alpha=1e-3)
+    for window in [*windows, *windows[::-1]]:
+        assert used.update(window) == JointMMD(baseline.profile.sample, TOL, 1e-3).update(window)
