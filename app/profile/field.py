@@ -7,7 +7,6 @@ the mean and a histogram on fixed edges (the baseline's quantiles) for PSI.
 
 from __future__ import annotations
 
-import base64
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from typing import Any
 
 import datasketches as ds
 import numpy as np
+import pybase64
 
 from app.errors import SketchError
 
@@ -27,11 +27,11 @@ def _b64(sketch: Any) -> str | None:
     if sketch is None:
         return None
     raw = sketch.serialize_compact() if hasattr(sketch, "serialize_compact") else sketch.serialize()
-    return base64.b64encode(raw).decode("ascii")
+    return pybase64.b64encode(raw).decode("ascii")
 
 
 def _load(cls: Any, data: str | None) -> Any:
-    return None if data is None else cls.deserialize(base64.b64decode(data))
+    return None if data is None else cls.deserialize(pybase64.b64decode(data, validate=True))
 
 
 def _merged(new: Callable[[], Any], sketches: Iterable[Any]) -> Any:

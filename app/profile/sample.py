@@ -8,12 +8,12 @@ were split across partitions and workers.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pybase64
 
 from app.codecs.columns import Columns, number
 from app.errors import SketchError
@@ -89,16 +89,19 @@ class RowSample:
         return {
             "fields": list(self.fields),
             "k": self.k,
-            "priority": base64.b64encode(self.priority.astype("<f8").tobytes()).decode(),
-            "rows": base64.b64encode(self.rows.astype("<f8").tobytes()).decode(),
+            "priority": pybase64.b64encode(self.priority.astype("<f8").tobytes()).decode(),
+            "rows": pybase64.b64encode(self.rows.astype("<f8").tobytes()).decode(),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RowSample:
         try:
             fields = tuple(str(f) for f in data["fields"])
-            priority = np.frombuffer(base64.b64decode(data["priority"]), dtype="<f8").copy()
-            rows = np.frombuffer(base64.b64decode(data["rows"]), dtype="<f8").copy()
+            priority, rows = (_floats(data["priority"]), _floats(data["rows"]))
             return cls(fields, priority, rows.reshape(len(priority), len(fields)), int(data["k"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise SketchError(f"malformed row sample: {exc}") from exc
+
+
+def _floats(text: str) -> np.ndarray:
+    return np.frombuffer(pybase64.b64decode(text, validate=True), dtype="<f8").copy()

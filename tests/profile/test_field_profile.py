@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -118,3 +119,17 @@ def test_quantiles_and_histogram_survive_merge(rng: np.random.Generator) -> None
     assert fp.hist is not None and fp.hist.tolist() == expected.tolist()
     assert abs(fp.numbers.get_quantile(0.5) - float(np.median(xs))) < 0.05
     assert abs(fp.mean - float(xs.mean())) < 1e-9
+
+
+@pytest.mark.parametrize("part", ["numbers", "sample"])
+def test_a_damaged_sketch_in_a_window_profile_is_a_sketch_error(part: str) -> None:
+    rows = [{"a": float(np.sin(i)), "b": float(np.cos(i)), "c": str(i % 3)} for i in range(300)]
+    builder = ProfileBuilder(infer_schema(rows))
+    builder.add(rows)
+    doc = orjson.loads(builder.snapshot("feed", 0, 0, 0).serialize())
+    if part == "sample":
+        doc["sample"]["rows"] = "not*base64!"
+    else:
+        doc["fields"]["a"]["numbers"] = "not*base64!"
+    with pytest.raises(SketchError, match="malformed"):
+        WindowProfile.deserialize(orjson.dumps(doc))
