@@ -56,7 +56,7 @@ def run(
         level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     metrics = Metrics()
-    app = create_app(cfg, options, common.repository(cfg), metrics)
+    app, ingest = create_app(cfg, options, common.repository(cfg), metrics)
     metrics.serve(cfg.metrics_port)
     logging.getLogger("driftmend").info("metrics at http://127.0.0.1:%d/metrics", cfg.metrics_port)
     # Each batch allocates ~20 objects per record; collecting the young generation every 700
@@ -67,5 +67,5 @@ def run(
     # One BLAS thread: the kernel matrices are small, and spinning BLAS threads would take
     # the cores the ingest loop, the profiler process and librdkafka need.
     threadpool_limits(1)
-    worker = faust.Worker(app, loglevel=loglevel.upper(), quiet=True)
+    worker = faust.Worker(app, ingest, loglevel=loglevel.upper(), quiet=True)
     worker.execute_from_commandline()

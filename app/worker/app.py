@@ -4,6 +4,11 @@
 the input; ``aggregate`` (a faust agent on the window-profiles topic) merges partial
 windows (state in Redis, ``app.worker.durable_aggregator``), compares them with the
 baseline, emits drift events and each window's verdict (injection).
+
+The ingest starts before the faust app, not as one of its services: it reads the input in a
+consumer group of its own, so it need not wait for the app's aggregator group to settle
+(seen: workers started together began reading 3 s apart, the second one's app waiting out
+the group's rebalance, and the first read the whole feed alone meanwhile).
 """
 
 from __future__ import annotations
@@ -69,7 +74,9 @@ def _header(headers: Any, name: str) -> str | None:
 class IngestService(mode.Service):
     """Runs :class:`Ingest` in a thread; a crash there crashes the worker."""
 
-    ingest: Ingest
+    def __init__(self, ingest: Ingest) -> None:
+        super().__init__()
+        self.ingest = ingest
 
     async def on_start(self) -> None:
         self._stop_event = threading.Event()
@@ -131,7 +138,8 @@ def _prepare_kafka(settings: Settings, options: WorkerOptions) -> int:
 
 def create_app(
     settings: Settings, options: WorkerOptions, repository: BaselineRepository, metrics: Metrics
-) -> faust.App:
+) -> tuple[faust.App, mode.Service]:
+    """The faust app, and the ingest service to start before it."""
     partitions = _prepare_kafka(settings, options)
     ref = BaselineRef(repository.get(options.feed))
     metrics.baseline_version.labels(options.feed).set(ref.baseline.version)
@@ -158,6 +166,10 @@ def create_app(
         datadir=str(datadir),
         topic_partitions=1,
         consumer_auto_offset_reset="earliest",
+        # the input group's: a killed worker's place in the aggregator group (and the
+        # window-profiles topic, if it owned it) is given up after this, not faust's 60 s
+        # (held output waits for the verdicts meanwhile)
+        broker_session_timeout=settings.kafka_session_timeout_seconds,
         producer_acks=-1,
         # profiles of wide records travel on the window-profiles and verdicts topics
         producer_max_request_size=LARGE_MESSAGE_BYTES,
@@ -208,7 +220,6 @@ def create_app(
             ready=lambda: ingest.consuming,
         )
     key_prefix = f"{options.feed}:".encode()
-    app.service(type("FeedIngestService", (IngestService,), {"ingest": ingest}))
     app.service(type("JudgeChildrenService", (ChildrenService,), {"judge": judge}))
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]  # mode types it loosely
@@ -246,4 +257,4 @@ def create_app(
             await decide(window)
         await judge.collect_retrains()
 
-    return app
+    return app, IngestService(ingest)

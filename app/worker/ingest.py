@@ -58,6 +58,7 @@ MAX_UNACKED_SECONDS = 5.0
 POLL_SECONDS = 0.05
 # while a transaction commits: records read meanwhile go out soon after it has finished
 COMMITTING_POLL_SECONDS = 0.005
+HEARTBEAT_MS = 1000  # of the input consumer group (librdkafka: 3000)
 
 
 class Ingest:
@@ -121,6 +122,9 @@ class Ingest:
                 "auto.offset.reset": "earliest",
                 "enable.partition.eof": False,
                 "session.timeout.ms": int(self.settings.kafka_session_timeout_seconds * 1000),
+                # a member learns of a rebalance at its next heartbeat: a worker that joins
+                # waits up to this long for the others to hand over partitions (3 s by default)
+                "heartbeat.interval.ms": HEARTBEAT_MS,
                 "fetch.max.bytes": 52428800,
                 "queued.max.messages.kbytes": 262144,
             }
