@@ -57,7 +57,11 @@ def quartiles(sketch: Any) -> str:
 class KolmogorovSmirnov(WindowDetector):
     characteristic = "distribution_shape"
     statistic = "ks"
-    _grid: np.ndarray | None = None
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        base = self.sketch(self.baseline)  # the baseline's side of the grid, kept
+        self._grid = None if base is None or base.is_empty() else base.get_quantiles(RANKS)
 
     @classmethod
     def applies(cls, spec: FieldSpec) -> bool:
@@ -72,8 +76,6 @@ class KolmogorovSmirnov(WindowDetector):
         base, cur = self.sketch(self.baseline), self.sketch(window)
         if base is None or cur is None or cur.n < self.min_count:
             return None
-        if self._grid is None:  # the baseline's grid, once per detector
-            self._grid = np.asarray(base.get_quantiles(RANKS))
         return (
             ks_from_sketches(base, cur, self._grid),
             ks_critical(self.alpha, base, cur),

@@ -97,7 +97,7 @@ class RowSample:
     def from_dict(cls, data: Mapping[str, Any]) -> RowSample:
         try:
             fields = tuple(str(f) for f in data["fields"])
-            priority, rows = (_floats(data["priority"]), _floats(data["rows"]))
+            priority, rows = _floats(data["priority"]), _floats(data["rows"])
             return cls(fields, priority, rows.reshape(len(priority), len(fields)), int(data["k"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise SketchError(f"malformed row sample: {exc}") from exc
