@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from operator import itemgetter
 from typing import Any, TypeAlias
 
@@ -87,6 +88,27 @@ class Columns:
                 taken = column.take(at).cast(pa.float64())
                 out[:, j] = taken.fill_null(np.nan).to_numpy(zero_copy_only=False)
         return out
+
+
+def concat(parts: Sequence[Columns]) -> Columns | None:
+    """The records of ``parts`` one after another; None when they cannot be one batch
+    (other field names, or an Arrow type that differs)."""
+    names = list(parts[0].arrays)
+    if any(p.arrays.keys() != parts[0].arrays.keys() for p in parts[1:]):
+        return None
+    out: dict[str, Column] = {}
+    for name in names:
+        columns = [p.arrays[name] for p in parts]
+        if all(isinstance(c, list) for c in columns):
+            out[name] = list(chain.from_iterable(columns))
+        elif any(isinstance(c, list) for c in columns):
+            return None
+        else:
+            try:
+                out[name] = pa.concat_arrays(columns)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                return None
+    return Columns(out, sum(len(p) for p in parts))
 
 
 def _numeric(kind: pa.DataType) -> bool:

@@ -22,11 +22,12 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, groupby
 from typing import Any, Protocol
 
 import numpy as np
 
-from app.codecs.columns import Columns, pick
+from app.codecs.columns import Columns, concat, pick
 from app.detectors.adwin import AdwinMonitor
 from app.errors import DriftmendError
 from app.profile.builder import ProfileBuilder
@@ -37,6 +38,12 @@ NO_TIME = 2**62
 CHECKPOINT_SECONDS = 5.0  # a later state is as good: records after its offset are fed again
 WAIT_SECONDS = 1.0  # for a partition behind a window its other partitions have left
 MAX_WAITING = 8  # windows that wait so (each holds its sketches)
+# a window's records wait for more of it up to this many, then are profiled as one batch:
+# a consumer batch brings a window a run of records of each of a few partitions, and a
+# call of the profile builder costs ~2.5 ms for 20 fields whatever its size (1,000 Avro
+# records: 6.2 us a record; 10,000: 3.9)
+PROFILE_RECORDS = 16_384
+MAX_PENDING = 65_536  # records waiting over all open windows (the oldest are profiled)
 log = logging.getLogger(__name__)
 
 
@@ -72,6 +79,8 @@ class _Open:
     last_offsets: dict[int, int] = field(default_factory=dict)
     lo_ms: int = NO_TIME
     hi_ms: int = 0
+    pending: list[Batch] = field(default_factory=list)  # records not profiled yet
+    pending_records: int = 0
 
 
 class OpenWindows:
@@ -85,10 +94,13 @@ class OpenWindows:
         wait_seconds: float = WAIT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         last_offset: Callable[[int], int | None] = lambda _window_id: None,
+        profile_records: int = PROFILE_RECORDS,
+        max_pending: int = MAX_PENDING,
     ) -> None:
         """``streamed(field)``: whether ADWIN watches the field (continuous fields);
         ``last_offset(window)``: a window's last offset in every partition (count windows;
-        None for time windows)."""
+        None for time windows); ``profile_records``, ``max_pending``: how many records of a
+        window, and of all, wait to be profiled together."""
         self.feed = feed
         self.last_offset = last_offset
         self.wait_seconds = wait_seconds
@@ -105,6 +117,9 @@ class OpenWindows:
         self._seen: dict[int, int] = {}  # restored: offsets up to here were fed before
         self._saved_at: dict[int, float] = {}
         self._popped: dict[int, int] = {}  # partition -> last offset of the windows popped
+        self._pending = 0  # records waiting in the open windows to be profiled
+        self.profile_records = profile_records
+        self.max_pending = max_pending
 
     def __len__(self) -> int:
         return len(self._open)
@@ -125,6 +140,31 @@ class OpenWindows:
             self._position[p] = max(self._position.get(p, batch.window_id), batch.window_id)
         if not batch.records:
             return
+        window.pending.append(batch)
+        window.pending_records += len(batch.records)
+        self._pending += len(batch.records)
+        if self._pending > self.max_pending:
+            self._profile_through(max(self._open))
+        elif window.pending_records >= self.profile_records:
+            self._profile_through(batch.window_id)
+
+    def _profile_through(self, window_id: int) -> None:
+        """Profile the records waiting in the open windows up to ``window_id``, in window
+        order (so each partition's records reach ADWIN in offset order)."""
+        for wid in sorted(self._open):
+            if wid > window_id:
+                break
+            window = self._open[wid]
+            if not window.pending:
+                continue
+            batches, window.pending = window.pending, []
+            self._pending -= window.pending_records
+            window.pending_records = 0
+            for batch in _joined(batches):
+                self._profile(window, batch)
+
+    def _profile(self, window: _Open, batch: Batch) -> None:
+        """Sketch a batch of one window's records and feed ADWIN the numeric values."""
         parts = np.asarray(batch.record_partitions)
         keys = (
             record_keys(batch.record_partitions, batch.record_offsets)
@@ -300,6 +340,7 @@ class OpenWindows:
         return out
 
     def _pop(self, window_id: int) -> WindowProfile:
+        self._profile_through(window_id)
         w = self._open.pop(window_id)
         self._waiting.pop(window_id, None)
         for p, last in w.last_offsets.items():
@@ -312,6 +353,40 @@ class OpenWindows:
             w.hi_ms,
             frozenset(w.partitions),
         )
+
+
+def _joined(batches: list[Batch]) -> list[Batch]:
+    """A window's waiting batches, consecutive ones joined where their records can be one
+    batch (columns of the same fields and types, or records; with offsets or without)."""
+    out: list[Batch] = []
+    for _, run in groupby(batches, key=_shape):
+        group = list(run)
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        records: list[dict[str, Any]] | Columns | None
+        parts = [b.records for b in group]
+        if isinstance(parts[0], Columns):
+            records = concat([p for p in parts if isinstance(p, Columns)])
+            if records is None:
+                out += group
+                continue
+        else:
+            records = [r for p in parts if not isinstance(p, Columns) for r in p]
+        out.append(
+            Batch(
+                group[0].window_id,
+                records,
+                record_partitions=list(chain.from_iterable(b.record_partitions for b in group)),
+                record_offsets=list(chain.from_iterable(b.record_offsets for b in group)),
+                partitions=set().union(*(b.partitions for b in group)),
+            )
+        )
+    return out
+
+
+def _shape(batch: Batch) -> tuple[bool, bool]:
+    return isinstance(batch.records, Columns), len(batch.record_offsets) == len(batch.records)
 
 
 def take(records: Sequence[Any] | Columns, index: np.ndarray) -> Any:

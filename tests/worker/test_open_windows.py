@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from app.codecs import JsonCodec
 from app.codecs.columns import Columns
 from app.detectors import AdwinMonitor
 from app.profile import ProfileBuilder
-from app.worker.open_windows import MAX_WAITING, Batch, OpenWindows
+from app.worker.open_windows import MAX_WAITING, PROFILE_RECORDS, Batch, OpenWindows
 from app.worker.windows import WindowClock
 
 
@@ -216,22 +217,37 @@ def _offset_batch(window: int, values: list[float], first: int) -> Batch:
     )
 
 
-def test_adwin_continues_after_a_restart_and_sees_no_record_twice() -> None:
+@pytest.mark.parametrize("profile_records", [1, PROFILE_RECORDS])
+def test_adwin_continues_after_a_restart_and_sees_no_record_twice(profile_records: int) -> None:
     values = np.random.default_rng(9).normal(0, 1, 3_000).tolist()
     store = _Memory()
-    before = OpenWindows("f", ProfileBuilder, AdwinMonitor, lambda name: True, store)
+
+    def windows(checkpoints: _Memory | None = None) -> OpenWindows:
+        return OpenWindows(
+            "f",
+            ProfileBuilder,
+            AdwinMonitor,
+            lambda name: True,
+            checkpoints,
+            profile_records=profile_records,
+        )
+
+    before = windows(store)
     before.add(_offset_batch(0, values[:1_000], 0))
     before.add(_offset_batch(1, values[1_000:1_500], 1_000))
     assert [w.window_id for w in before.closable()] == [0]
-    assert store.saved[0][1] == 1_499  # the state as of the last offset it saw
+    # the state as of the last offset it saw (window 1's records are fed with the rest of
+    # the window unless every batch is profiled at once)
+    assert store.saved[0][1] == (1_499 if profile_records == 1 else 999)
     # restarted: the input is read again from the committed offset (1,000, window 1's start)
-    after = OpenWindows("f", ProfileBuilder, AdwinMonitor, lambda name: True, store)
+    after = windows(store)
     after.add(_offset_batch(1, values[1_000:2_000], 1_000))
-    uninterrupted = OpenWindows("f", ProfileBuilder, AdwinMonitor, lambda name: True)
+    uninterrupted = windows()
     uninterrupted.add(_offset_batch(0, values[:1_000], 0))
     uninterrupted.add(_offset_batch(1, values[1_000:2_000], 1_000))
-    assert after._adwin[0].state() == uninterrupted._adwin[0].state()
     [(window, _)] = after.drain()
+    uninterrupted.drain()
+    assert after._adwin[0].state() == uninterrupted._adwin[0].state()
     assert window.records == 1_000  # the window itself is profiled whole again
 
 
@@ -266,11 +282,80 @@ def test_adwin_reads_each_partition_in_offset_order(as_columns: bool) -> None:
     batch = codec.decode_columns([codec.encode(r) for r in records]) if as_columns else records
     assert as_columns == isinstance(batch, Columns)
     windows.add(Batch(0, batch, record_partitions=parts, partitions=set(parts)))
+    [(window, _)] = windows.drain()
     fed = dict(zip(sorted(set(parts)), monitors, strict=True))
     for p, monitor in fed.items():
         mine = [r for r, q in zip(records, parts, strict=True) if q == p]
         assert monitor.fed["x"] == [r["x"] for r in mine]
         assert monitor.fed["y"] == [r["y"] for r in mine if r["y"] is not None]
         assert monitor.fed["z"] == [r["z"] for r in mine if isinstance(r["z"], int)]
-    [(window, _)] = windows.drain()
     assert window.records == n and window.fields["y"].nulls == len(range(0, n, 7))
+
+
+class _Counting(ProfileBuilder):
+    """A profile builder that notes the size of every batch it is given."""
+
+    calls: list[int] = []
+
+    def add(self, records: Any, keys: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        self.calls.append(len(records))
+        return super().add(records, keys)
+
+
+def _run(partition: int, window: int, first: int, last: int, as_columns: bool) -> Batch:
+    """Records of ``partition`` at offsets ``first..last`` (x = the partition's offset)."""
+    rows = [{"x": float(o), "p": partition} for o in range(first, last + 1)]
+    codec = JsonCodec()
+    records = codec.decode_columns([codec.encode(r) for r in rows]) if as_columns else rows
+    return Batch(
+        window,
+        records,  # type: ignore[arg-type]
+        record_partitions=[partition] * len(rows),
+        record_offsets=list(range(first, last + 1)),
+        partitions={partition},
+        first_offsets={partition: first},
+        last_offsets={partition: last},
+    )
+
+
+@pytest.mark.parametrize("as_columns", [False, True])
+def test_a_windows_records_wait_and_are_profiled_together(as_columns: bool) -> None:
+    _Counting.calls = []
+    monitors: dict[int, _Seen] = {}
+
+    def new_monitor() -> _Seen:
+        monitors[len(monitors)] = _Seen()
+        return monitors[len(monitors) - 1]
+
+    windows = OpenWindows(
+        "f",
+        _Counting,
+        new_monitor,  # type: ignore[arg-type]
+        lambda name: name == "x",
+        profile_records=1_000,
+    )
+    # consumer batches as a backlog is read: a run of one partition across two windows
+    windows.add(_run(0, 0, 0, 299, as_columns))
+    windows.add(_run(0, 1, 300, 499, as_columns))
+    windows.add(_run(1, 0, 0, 299, as_columns))
+    assert _Counting.calls == []  # nothing profiled yet
+    windows.add(_run(1, 1, 300, 1_099, as_columns))  # window 1 has 1,000 records waiting
+    assert _Counting.calls == [600, 1_000]  # window 0 first (each partition in order)
+    assert monitors[0].fed["x"] == [float(o) for o in range(500)]  # partition 0
+    assert monitors[1].fed["x"] == [float(o) for o in range(1_100)]  # partition 1
+    windows.add(_run(0, 2, 500, 599, as_columns))
+    drained = windows.drain()
+    assert [w.records for w, _ in drained] == [600, 1_000, 100]
+    assert _Counting.calls == [600, 1_000, 100]
+    assert [w.fields["x"].count for w, _ in drained] == [600, 1_000, 100]
+
+
+def test_records_waiting_over_all_windows_are_bounded() -> None:
+    _Counting.calls = []
+    windows = OpenWindows(
+        "f", _Counting, AdwinMonitor, lambda name: True, profile_records=1_000, max_pending=500
+    )
+    for w in range(3):
+        windows.add(_run(0, w, 200 * w, 200 * w + 199, as_columns=False))
+    assert _Counting.calls == [200, 200, 200]  # past 500 waiting: all of them, in order
+    assert windows._pending == 0
