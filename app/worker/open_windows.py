@@ -1,7 +1,9 @@
 """The windows a worker is still filling, across all partitions it owns.
 
 Records of one window from several partitions share one profile builder (one set of sketch
-calls per batch, not one per partition). A window closes once every partition that fed it
+calls per batch, not one per partition); while a backlog is read, a window's records wait
+and are profiled together (up to ``PROFILE_RECORDS``), once the reader has caught up they
+are profiled as they come. A window closes once every partition that fed it
 is done with it (moved on to a later window or, count windows, read to the window's last
 offset) and no other partition of this worker is still behind it (those would send it
 records later, in a second partial: reading a backlog, partitions move unevenly); one
@@ -147,6 +149,12 @@ class OpenWindows:
             self._profile_through(max(self._open))
         elif window.pending_records >= self.profile_records:
             self._profile_through(batch.window_id)
+
+    def profile_waiting(self) -> None:
+        """Profile every record still waiting (the reader has caught up: the windows'
+        verdicts should not wait for the work)."""
+        if self._open:
+            self._profile_through(max(self._open))
 
     def _profile_through(self, window_id: int) -> None:
         """Profile the records waiting in the open windows up to ``window_id``, in window

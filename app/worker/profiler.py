@@ -59,6 +59,9 @@ class RawBatch:
     partitions: list[int] = field(default_factory=list)
     offsets: list[int] = field(default_factory=list)
     timestamps: list[int] = field(default_factory=list)
+    # the poll came back full: more records wait, so a window's records wait to be profiled
+    # together (throughput); otherwise they are profiled at once (the verdict comes sooner)
+    backlog: bool = field(default=False, kw_only=True)
 
     def select(self, index: np.ndarray) -> RawBatch:
         """The records at ``index``, in its order."""
@@ -70,6 +73,7 @@ class RawBatch:
             pick(self.partitions, index),
             pick(self.offsets, index),
             pick(self.timestamps, index),
+            backlog=self.backlog,
         )
 
 
@@ -147,6 +151,8 @@ class Profiler:
             batch.record_partitions = parts[good].tolist()
             batch.record_offsets = offsets[good].tolist()
             self.windows.add(batch)
+        if not raw.backlog:
+            self.windows.profile_waiting()
         stats.windows_published = self.publish(self.windows.closable(), "closed")
         return stats
 

@@ -62,6 +62,7 @@ def split(raw: RawBatch, shards: Shards) -> dict[int, RawBatch]:
             raw.topic,
             *(take(items) for items in (raw.values, raw.keys, raw.headers)),
             *(take(items) for items in (raw.partitions, raw.offsets, raw.timestamps)),
+            backlog=raw.backlog,
         )
     return out
 

@@ -350,6 +350,16 @@ def test_a_windows_records_wait_and_are_profiled_together(as_columns: bool) -> N
     assert [w.fields["x"].count for w, _ in drained] == [600, 1_000, 100]
 
 
+def test_profile_waiting_profiles_every_window_in_order() -> None:
+    _Counting.calls = []
+    windows = OpenWindows("f", _Counting, AdwinMonitor, lambda name: True)
+    windows.add(_run(0, 0, 0, 99, as_columns=True))
+    windows.add(_run(0, 1, 100, 149, as_columns=True))
+    windows.add(_run(1, 0, 0, 99, as_columns=True))
+    windows.profile_waiting()
+    assert _Counting.calls == [200, 50] and windows._pending == 0
+
+
 def test_records_waiting_over_all_windows_are_bounded() -> None:
     _Counting.calls = []
     windows = OpenWindows(

@@ -106,6 +106,19 @@ def test_one_window_without_errors_keeps_every_record() -> None:
     assert not recorder.sent
 
 
+def test_records_read_from_a_backlog_wait_to_be_profiled_with_the_rest_of_their_window() -> None:
+    profiler, _, _ = _profiler(window_records=10_000)
+    rows = [orjson.dumps(r) for r in make_records(np.random.default_rng(4), 300)]
+    backlog = _batch(rows[:200], [0] * 200, list(range(200)))
+    backlog.backlog = True  # a full poll: more records wait
+    profiler.process(backlog)
+    assert profiler.windows._pending == 200  # not profiled yet
+    profiler.process(_batch(rows[200:], [0] * 100, list(range(200, 300))))  # caught up
+    assert profiler.windows._pending == 0
+    ((window, _),) = profiler.windows.drain()
+    assert window.records == 300 and window.fields["x"].count == 300
+
+
 @given(
     st.lists(st.tuples(st.integers(0, 10**9), st.integers(0, 10**13)), min_size=1, max_size=50),
     st.integers(1, 7),

@@ -19,11 +19,12 @@ def test_partitions_stay_with_their_profiler_and_new_ones_go_to_the_least_loaded
 @given(
     st.lists(st.tuples(st.integers(0, 5), st.binary(max_size=3)), max_size=60),
     st.integers(1, 3),
+    st.booleans(),
 )
 def test_a_batch_is_cut_by_owner_keeping_each_partition_in_order(
-    rows: list[tuple[int, bytes]], size: int
+    rows: list[tuple[int, bytes]], size: int, backlog: bool
 ) -> None:
-    raw = RawBatch("in")
+    raw = RawBatch("in", backlog=backlog)
     for i, (p, value) in enumerate(rows):
         raw.values.append(value)
         raw.keys.append(None if i % 2 else b"k")
@@ -37,6 +38,7 @@ def test_a_batch_is_cut_by_owner_keeping_each_partition_in_order(
     assert seen == list(range(len(rows)))  # every record once
     for owner, batch in parts.items():
         assert batch.topic == "in" and batch.offsets == sorted(batch.offsets)
+        assert batch.backlog == backlog
         assert {shards.of(p) for p in batch.partitions} <= {owner}
         for j, i in enumerate(batch.offsets):  # the columns stay aligned
             assert batch.values[j] == rows[i][1] and batch.partitions[j] == rows[i][0]
