@@ -41,7 +41,8 @@ from app.detectors.adwin import AdwinMonitor
 from app.profile import ProfileBuilder
 from app.profile.window import WindowProfile
 from app.settings import Settings
-from app.worker.open_windows import Batch, OpenWindows
+from app.worker.batch import Batch
+from app.worker.open_windows import OpenWindows
 from tests.conftest import make_records
 
 Rows = list[dict[str, Any]]

@@ -24,19 +24,18 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, groupby
 from typing import Any, Protocol
 
 import numpy as np
 
-from app.codecs.columns import Columns, concat, pick
+from app.codecs.columns import Columns
 from app.detectors.adwin import AdwinMonitor
 from app.errors import DriftmendError
 from app.profile.builder import ProfileBuilder
 from app.profile.sample import record_keys
 from app.profile.window import WindowProfile
+from app.worker.batch import NO_TIME, Batch, joined, take
 
-NO_TIME = 2**62
 CHECKPOINT_SECONDS = 5.0  # a later state is as good: records after its offset are fed again
 WAIT_SECONDS = 1.0  # for a partition behind a window its other partitions have left
 MAX_WAITING = 8  # windows that wait so (each holds its sketches)
@@ -47,22 +46,6 @@ MAX_WAITING = 8  # windows that wait so (each holds its sketches)
 PROFILE_RECORDS = 16_384
 MAX_PENDING = 65_536  # records waiting over all open windows (the oldest are profiled)
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Batch:
-    """Decoded records of one window from one consumer batch, with each one's partition."""
-
-    window_id: int
-    records: list[dict[str, Any]] | Columns = field(default_factory=list)
-    record_partitions: list[int] = field(default_factory=list)
-    record_offsets: list[int] = field(default_factory=list)
-    partitions: set[int] = field(default_factory=set)
-    first_offsets: dict[int, int] = field(default_factory=dict)  # of every record, bad too
-    last_offsets: dict[int, int] = field(default_factory=dict)
-    errors: int = 0
-    lo_ms: int = NO_TIME
-    hi_ms: int = 0
 
 
 class Checkpoints(Protocol):
@@ -168,7 +151,7 @@ class OpenWindows:
             batches, window.pending = window.pending, []
             self._pending -= window.pending_records
             window.pending_records = 0
-            for batch in _joined(batches):
+            for batch in joined(batches):
                 self._profile(window, batch)
 
     def _profile(self, window: _Open, batch: Batch) -> None:
@@ -361,47 +344,6 @@ class OpenWindows:
             w.hi_ms,
             frozenset(w.partitions),
         )
-
-
-def _joined(batches: list[Batch]) -> list[Batch]:
-    """A window's waiting batches, consecutive ones joined where their records can be one
-    batch (columns of the same fields and types, or records; with offsets or without)."""
-    out: list[Batch] = []
-    for _, run in groupby(batches, key=_shape):
-        group = list(run)
-        if len(group) == 1:
-            out.append(group[0])
-            continue
-        records: list[dict[str, Any]] | Columns | None
-        parts = [b.records for b in group]
-        if isinstance(parts[0], Columns):
-            records = concat([p for p in parts if isinstance(p, Columns)])
-            if records is None:
-                out += group
-                continue
-        else:
-            records = [r for p in parts if not isinstance(p, Columns) for r in p]
-        out.append(
-            Batch(
-                group[0].window_id,
-                records,
-                record_partitions=list(chain.from_iterable(b.record_partitions for b in group)),
-                record_offsets=list(chain.from_iterable(b.record_offsets for b in group)),
-                partitions=set().union(*(b.partitions for b in group)),
-            )
-        )
-    return out
-
-
-def _shape(batch: Batch) -> tuple[bool, bool]:
-    return isinstance(batch.records, Columns), len(batch.record_offsets) == len(batch.records)
-
-
-def take(records: Sequence[Any] | Columns, index: np.ndarray) -> Any:
-    """``records`` at ``index``, in its order."""
-    if isinstance(records, Columns):
-        return records.take(index)
-    return pick(records, index)
 
 
 def _last_offsets(batch: Batch) -> dict[int, int]:

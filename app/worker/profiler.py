@@ -38,7 +38,8 @@ from app.repository.adwin import AdwinCheckpoints
 from app.repository.baselines import connect_redis
 from app.repository.profiled import ProfiledOffsets
 from app.settings import Settings
-from app.worker.open_windows import Batch, Checkpoints, OpenWindows, take
+from app.worker.batch import Batch, take
+from app.worker.open_windows import Checkpoints, OpenWindows
 from app.worker.options import WorkerOptions
 from app.worker.published import PublishedOffsets, Store
 from app.worker.windows import WindowClock

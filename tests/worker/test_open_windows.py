@@ -12,7 +12,8 @@ from app.codecs import JsonCodec
 from app.codecs.columns import Columns
 from app.detectors import AdwinMonitor
 from app.profile import ProfileBuilder
-from app.worker.open_windows import MAX_WAITING, PROFILE_RECORDS, Batch, OpenWindows
+from app.worker.batch import Batch
+from app.worker.open_windows import MAX_WAITING, PROFILE_RECORDS, OpenWindows
 from app.worker.windows import WindowClock
 
 
