@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import chain, groupby
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -42,14 +42,13 @@ def joined(batches: list[Batch]) -> list[Batch]:
             out.append(group[0])
             continue
         records: list[dict[str, Any]] | Columns | None
-        parts = [b.records for b in group]
-        if isinstance(parts[0], Columns):
-            records = concat([p for p in parts if isinstance(p, Columns)])
+        if isinstance(group[0].records, Columns):  # all of them (one shape)
+            records = concat([cast(Columns, b.records) for b in group])
             if records is None:
                 out += group
                 continue
         else:
-            records = [r for p in parts if not isinstance(p, Columns) for r in p]
+            records = [r for b in group for r in cast(list[dict[str, Any]], b.records)]
         out.append(
             Batch(
                 group[0].window_id,

@@ -65,7 +65,10 @@ class _Open:
     lo_ms: int = NO_TIME
     hi_ms: int = 0
     pending: list[Batch] = field(default_factory=list)  # records not profiled yet
-    pending_records: int = 0
+
+    @property
+    def pending_records(self) -> int:
+        return sum(len(b.records) for b in self.pending)
 
 
 class OpenWindows:
@@ -126,16 +129,15 @@ class OpenWindows:
         if not batch.records:
             return
         window.pending.append(batch)
-        window.pending_records += len(batch.records)
         self._pending += len(batch.records)
         if self._pending > self.max_pending:
-            self._profile_through(max(self._open))
+            self.profile_waiting()
         elif window.pending_records >= self.profile_records:
             self._profile_through(batch.window_id)
 
     def profile_waiting(self) -> None:
-        """Profile every record still waiting (the reader has caught up: the windows'
-        verdicts should not wait for the work)."""
+        """Profile every record still waiting, in window order (the reader has caught up,
+        or too many records wait)."""
         if self._open:
             self._profile_through(max(self._open))
 
@@ -148,9 +150,8 @@ class OpenWindows:
             window = self._open[wid]
             if not window.pending:
                 continue
-            batches, window.pending = window.pending, []
             self._pending -= window.pending_records
-            window.pending_records = 0
+            batches, window.pending = window.pending, []
             for batch in joined(batches):
                 self._profile(window, batch)
 
