@@ -9,6 +9,7 @@ by record, and the next few batches skip the attempt.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -72,8 +73,9 @@ class JsonCodec:
         except (msgspec.DecodeError, RecursionError):  # ValidationError: a field missing or added
             self._skip = SKIP_AFTER_MISFIT
             return None
-        columns = zip(*map(msgspec.structs.astuple, rows), strict=True)  # transposed in C
-        return Columns(dict(zip(names, map(list, columns), strict=True)), len(rows))
+        fields = map(attrgetter, rows[0].__struct_fields__)  # f0, f1, ...: one per name
+        columns = [list(map(field, rows)) for field in fields]  # a C loop per column
+        return Columns(dict(zip(names, columns, strict=True)), len(rows))
 
     def _shape(self, names: tuple[str, ...]) -> msgspec.json.Decoder[Any] | None:
         """The decoder of records with exactly these fields (None for names with a quote, a
