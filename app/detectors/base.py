@@ -96,6 +96,11 @@ class WindowDetector(ABC):
         self.tolerance = tolerance
         self.alpha = alpha
         self.result: DetectorResult | None = None
+        self._prepare()
+
+    def _prepare(self) -> None:  # noqa: B027  # a hook, empty unless a detector needs it
+        """Work out what every window is compared with (the baseline's side), once, at
+        construction; nothing by default."""
 
     @classmethod
     @abstractmethod

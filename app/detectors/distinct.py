@@ -79,8 +79,7 @@ class DistinctCount(WindowDetector):
     characteristic = "distinct_count"
     statistic = "log_distinct_ratio"
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def _prepare(self) -> None:
         self.shares = self._exact_shares(self.baseline)
         self.base_error = hll_relative_error(self.baseline)
 

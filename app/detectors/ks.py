@@ -58,8 +58,7 @@ class KolmogorovSmirnov(WindowDetector):
     characteristic = "distribution_shape"
     statistic = "ks"
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def _prepare(self) -> None:
         base = self.sketch(self.baseline)  # the baseline's side of the grid, kept
         self._grid = None if base is None or base.is_empty() else base.get_quantiles(RANKS)
 

@@ -69,8 +69,7 @@ class CategoricalPSI(WindowDetector):
     characteristic = "category_distribution"
     statistic = "psi"
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def _prepare(self) -> None:
         counts = self.baseline.category_counts()
         self.categories = sorted(counts, key=lambda k: -counts[k])[:MAX_CATEGORIES]
         self.expected = self.vector(counts, categorical_total(self.baseline))

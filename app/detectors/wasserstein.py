@@ -38,8 +38,7 @@ class Wasserstein(WindowDetector):
     characteristic = "distribution_distance"
     statistic = "wasserstein_normalized"
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def _prepare(self) -> None:
         self.ranks = (np.arange(GRID) + 0.5) / GRID
         sketch = self.baseline.numbers
         self.scale = 0.0 if sketch is None else scale_of(sketch, self.baseline.std)

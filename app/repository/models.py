@@ -107,8 +107,9 @@ class ModelRepository(RedisStore):
         return bool(self._call("look for a model", lambda: self.client.exists(key)))
 
     # -- the latest window profile (written by whoever profiles the live feed) -------------
-    def save_latest_window(self, feed: str, profile: WindowProfile) -> None:
-        data = profile.serialize()
+    def save_latest_window(self, feed: str, profile: WindowProfile | bytes) -> None:
+        """Store the latest judged window (a profile, or one already serialized)."""
+        data = profile if isinstance(profile, bytes) else profile.serialize()
         self._call(
             "store a window profile",
             lambda: self.client.set(self._key(feed, "window", "latest"), data),

@@ -331,8 +331,7 @@ class Ingest:
         self._m_in.inc(len(msgs))
         profiler.set_baseline(self.baseline.baseline)
         topic = self.options.input_topic
-        raw = batch.raw_batch(topic)
-        raw.backlog = len(msgs) >= self.settings.batch_size
+        raw = batch.raw_batch(topic, backlog=len(msgs) >= self.settings.batch_size)
         for offsets, stats in profiler.submit(raw, batch.next_offsets(topic), started):
             self._profiled_through(offsets)
             self._account(stats)

@@ -61,8 +61,9 @@ class Polled:
         self.offsets += other.offsets[start:stop]
         self.timestamps += other.timestamps[start:stop]
 
-    def raw_batch(self, topic: str) -> RawBatch:
-        """What the profiler gets: the live records (tombstones are not profiled)."""
+    def raw_batch(self, topic: str, backlog: bool = False) -> RawBatch:
+        """What the profiler gets: the live records (tombstones are not profiled);
+        ``backlog``: the poll came back full (``RawBatch.backlog``)."""
         if None not in self.values:
             return RawBatch(
                 topic,
@@ -72,11 +73,13 @@ class Polled:
                 self.partitions,
                 self.offsets,
                 self.timestamps,
+                backlog=backlog,
             )
         live = [i for i, v in enumerate(self.values) if v is not None]
         return RawBatch(
             topic,
             *([items[i] for i in live] for items in self._columns()),
+            backlog=backlog,
         )
 
     def next_offsets(self, topic: str) -> list[TopicPartition]:

@@ -104,6 +104,7 @@ class Steering:
             )
         state = self.state
         inject = self.enabled and state.active and self._model_ready(baseline_version)
+        data = window.serialize() if inject or judged else b""  # once, for each use below
         verdict = Verdict(
             self.feed,
             window.window_id,
@@ -112,7 +113,7 @@ class Steering:
             alpha=state.alpha,
             event_id=state.event_id,
             severity="" if event is None else str(event["severity"]),
-            target=window.serialize() if inject else b"",
+            target=data if inject else b"",
             previous=self.previous if inject else b"",
             topic=self.topic,
             records=window.records,
@@ -126,7 +127,7 @@ class Steering:
             await self.send_alert(key=self.feed.encode(), value=alert(event, verdict))
             self.metrics.alerts.labels(self.feed).inc()
         if judged:
-            self.previous = window.serialize()
+            self.previous = data
             self._last = window
             if self.store is not None:
                 try:
@@ -135,7 +136,7 @@ class Steering:
                     log.warning("injection state not stored: %s", exc)
         if self.models is not None and judged:
             try:
-                self.models.save_latest_window(self.feed, window)
+                self.models.save_latest_window(self.feed, data)
             except DriftmendError as exc:
                 log.warning("latest window not stored: %s", exc)
         return verdict

@@ -52,6 +52,14 @@ def test_a_clean_batch_keeps_every_record_in_order() -> None:
     assert list(zip(raw.partitions, raw.offsets, strict=True)) == [(m.p, m.o) for m in msgs]
 
 
+def test_the_backlog_mark_goes_with_the_batch_with_or_without_tombstones() -> None:
+    clean, with_tombstone = [Msg(0, 0), Msg(0, 1)], [Msg(0, 0), Msg(0, 1, None)]
+    for msgs in (clean, with_tombstone):
+        polled = Polled.of(msgs)  # type: ignore[arg-type]
+        assert polled.raw_batch("in", backlog=True).backlog
+        assert not polled.raw_batch("in").backlog
+
+
 def test_next_offsets_pass_the_last_record_of_each_partition_tombstones_included() -> None:
     msgs = [Msg(0, 4), Msg(2, 7, None), Msg(0, 5), Msg(2, 8, err="x"), Msg(1, 0)]
     got = {(tp.topic, tp.partition, tp.offset) for tp in Polled.of(msgs).next_offsets("in")}  # type: ignore[arg-type]
