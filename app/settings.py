@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     web_port: int = Field(default=6066, ge=0, le=65535)  # REST API (faust web); 0: off
     web_bind: str = "0.0.0.0"
     max_record_bytes: int = Field(default=1_048_576, gt=0)  # larger values go to the DLQ
+    # how the records written to the output topic are compressed (the producer's
+    # compression.type; the input's own compression is not kept)
+    output_compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = "lz4"
     # delivery: exactly-once (Kafka transactions, offsets committed with the output) or
     # at-least-once (offsets committed after the output is acknowledged)
     exactly_once: bool = True

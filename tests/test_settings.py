@@ -51,6 +51,13 @@ def test_common_env_names_are_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.redis_url.get_secret_value() == "rediss://redis.example:6380/1"
 
 
+def test_output_compression_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DRIFTMEND_OUTPUT_COMPRESSION", raising=False)
+    assert load_settings().output_compression == "lz4"
+    monkeypatch.setenv("DRIFTMEND_OUTPUT_COMPRESSION", "none")
+    assert load_settings().output_compression == "none"
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -59,6 +66,7 @@ def test_common_env_names_are_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"window_records": 10, "window_seconds": 1.0}, "either window_records"),
         ({"inject_max_rate": 0.01, "inject_min_rate": 0.5}, "inject_min_rate"),
         ({"batch_size": 0}, "batch_size"),
+        ({"output_compression": "brotli"}, "output_compression"),
     ],
 )
 def test_bad_settings_are_one_clear_error(overrides: dict[str, object], message: str) -> None:

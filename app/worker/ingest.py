@@ -135,7 +135,7 @@ class Ingest:
             "linger.ms": 5,
             "batch.size": 1000000,
             "queue.buffering.max.messages": 500000,
-            "compression.type": "lz4",
+            "compression.type": self.settings.output_compression,
             "on_delivery": self._on_delivery,
             # failures only: a report (a Message and a Python call) per record costs
             # 0.1-0.3 us of CPU each, and only failures are acted on
