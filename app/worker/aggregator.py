@@ -2,7 +2,12 @@
 
 A window is ready when every partition has closed it, or when ``grace`` seconds passed since
 its first partial arrived (idle or slow partitions), or since the last rebalance that moved
-partitions (:meth:`rebalanced`: their new owners start reading). Grace is counted on a
+partitions (:meth:`rebalanced`: their new owners start reading), and the partitions it still
+waits for have sent nothing for ``grace`` seconds either: a partition whose partials of
+earlier windows keep coming is behind (another worker still reading a backlog), not gone,
+and its part of the window is on its way. At most ``max_waiting`` windows wait like that;
+beyond, the oldest go by the grace period alone (memory stays bounded when one worker stays
+far behind). Grace is counted on a
 :class:`ListeningClock`: time the aggregator spends judging windows does not count, since
 the partials it has not read yet are waiting behind that work, not missing. Partials of
 windows already decided are dropped and counted as late. Partials are idempotent by their
@@ -18,6 +23,7 @@ window-profiles topic starts with :meth:`restore` from there; one that loses it
 
 from __future__ import annotations
 
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
@@ -27,6 +33,7 @@ from dataclasses import dataclass, field
 from app.profile.window import WindowProfile
 
 REMEMBERED = 1024
+MAX_WAITING = 256  # windows past their grace period waiting for partitions that are behind
 
 
 class ListeningClock:
@@ -70,15 +77,21 @@ class _Pending:
 
 class WindowAggregator:
     def __init__(
-        self, partitions: int, grace_seconds: float, clock: Callable[[], float] = time.monotonic
+        self,
+        partitions: int,
+        grace_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        max_waiting: int = MAX_WAITING,
     ) -> None:
         self.partitions = partitions
         self.grace = grace_seconds
         self.clock = clock
+        self.max_waiting = max_waiting
         self.late = 0
         self.duplicates = 0
         self._pending: dict[tuple[str, int], _Pending] = {}
         self._decided: OrderedDict[tuple[str, int], None] = OrderedDict()
+        self._heard: dict[int, float] = {}  # partition -> when a partial of it last came
 
     def add(
         self, partial: WindowProfile, closed: bool, source: tuple[int, int] | None = None
@@ -86,6 +99,8 @@ class WindowAggregator:
         """Merge a partial; ``closed``: its partitions will send nothing more for the window;
         ``source``: where the partial was read (a second delivery of it is ignored)."""
         key = (partial.feed, partial.window_id)
+        now = self.clock()
+        self._heard.update(dict.fromkeys(partial.partitions, now))  # late ones too: alive
         if key in self._decided:
             self.late += 1
             return []
@@ -94,7 +109,7 @@ class WindowAggregator:
             self.duplicates += 1
             return []
         if pending is None:
-            pending = self._pending[key] = _Pending([partial], first_seen=self.clock())
+            pending = self._pending[key] = _Pending([partial], first_seen=now)
         else:
             pending.parts.append(partial)
         if source is not None:
@@ -106,14 +121,28 @@ class WindowAggregator:
         return []
 
     def expire(self) -> list[WindowProfile]:
-        """Windows whose grace ran out, and restored ones that are complete."""
+        """Windows whose grace ran out (for them and for the partitions they wait for), and
+        restored ones that are complete."""
         now = self.clock()
-        due = [
-            k
-            for k, p in self._pending.items()
-            if now - p.first_seen >= self.grace or len(p.closed) >= self.partitions
-        ]
-        return [self._decide(k) for k in sorted(due, key=lambda k: k[1])]
+        order = sorted(self._pending, key=lambda k: k[1])
+        beyond = set(order[: max(len(order) - self.max_waiting, 0)])  # the oldest, if too many
+        due = []
+        for key in order:
+            pending = self._pending[key]
+            if len(pending.closed) >= self.partitions or (
+                now - pending.first_seen >= self.grace
+                and (key in beyond or self._silent(pending.closed, now))
+            ):
+                due.append(key)
+        return [self._decide(k) for k in due]
+
+    def _silent(self, closed: set[int], now: float) -> bool:
+        """Whether every partition not in ``closed`` sent nothing for the grace period."""
+        return all(
+            now - self._heard.get(p, -math.inf) >= self.grace
+            for p in range(self.partitions)
+            if p not in closed
+        )
 
     def rebalanced(self) -> None:
         """Partitions changed hands (a worker published partials of the partitions it lost):

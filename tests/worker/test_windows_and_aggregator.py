@@ -144,3 +144,38 @@ def test_forget_drops_pending_windows_but_not_decisions() -> None:
     agg.forget()
     assert agg.expire() == []
     assert agg.add(_partial(1, 0, 4), closed=True) == [] and agg.late == 1
+
+
+def test_a_window_waits_for_a_partition_that_is_behind_until_it_goes_silent() -> None:
+    """Another worker still reading a backlog sends partials of earlier windows: the window
+    waits past its grace period for that partition's part, not judged without it."""
+    now = [0.0]
+    agg = WindowAggregator(partitions=2, grace_seconds=5, clock=lambda: now[0])
+    for window in (8, 9, 10):
+        assert agg.add(_partial(window, 0, 4), closed=True) == []
+    now[0] = 4.0
+    [eight] = agg.add(_partial(8, 1, 6), closed=True)
+    now[0] = 6.0
+    assert agg.expire() == []  # 9 and 10 are past their grace, partition 1 spoke 2 s ago
+    now[0] = 8.0
+    [nine] = agg.add(_partial(9, 1, 6), closed=True)
+    assert (eight.records, nine.records) == (10, 10)
+    now[0] = 12.9
+    assert agg.expire() == []
+    now[0] = 13.0  # partition 1 silent for the grace period: decided with what came
+    [ten] = agg.expire()
+    assert ten.window_id == 10 and ten.records == 4 and agg.late == 0
+
+
+def test_at_most_max_waiting_windows_wait_for_a_partition_that_is_behind() -> None:
+    now = [0.0]
+    agg = WindowAggregator(partitions=2, grace_seconds=5, clock=lambda: now[0], max_waiting=2)
+    for window in range(5):
+        assert agg.add(_partial(window, 0, 4), closed=True) == []
+    now[0] = 5.5
+    assert agg.add(_partial(0, 1, 1), closed=False) == []  # partition 1 is alive, behind
+    now[0] = 6.0
+    assert [w.window_id for w in agg.expire()] == [0, 1, 2]  # the oldest beyond the two
+    assert agg.expire() == []
+    now[0] = 10.5
+    assert [w.window_id for w in agg.expire()] == [3, 4]
