@@ -1,13 +1,13 @@
 """Merges partial window profiles (one or more per partition) into whole windows.
 
 A window is ready when every partition has closed it, or when ``grace`` seconds passed since
-its first partial arrived (idle or slow partitions), or since the last rebalance that moved
-partitions (:meth:`rebalanced`: their new owners start reading), and the partitions it still
-waits for have sent nothing for ``grace`` seconds either: a partition whose partials of
-earlier windows keep coming is behind (another worker still reading a backlog), not gone,
-and its part of the window is on its way. At most ``max_waiting`` windows wait like that;
-beyond, the oldest go by the grace period alone (memory stays bounded when one worker stays
-far behind). Grace is counted on a
+its first partial arrived (idle partitions, parts that never come), or since the last
+rebalance that moved partitions (:meth:`rebalanced`: their new owners start reading), and
+the partitions it still waits for have sent nothing for ``grace`` seconds either: a
+partition whose partials of earlier windows keep coming is behind (another worker still
+reading a backlog), not gone, and its part of the window is on its way. At most
+``max_waiting`` windows wait like that; beyond, the oldest go by the grace period alone
+(memory stays bounded when one worker stays far behind). Grace is counted on a
 :class:`ListeningClock`: time the aggregator spends judging windows does not count, since
 the partials it has not read yet are waiting behind that work, not missing. Partials of
 windows already decided are dropped and counted as late. Partials are idempotent by their
@@ -33,7 +33,10 @@ from dataclasses import dataclass, field
 from app.profile.window import WindowProfile
 
 REMEMBERED = 1024
-MAX_WAITING = 256  # windows past their grace period waiting for partitions that are behind
+# windows past their grace period waiting for partitions that are behind: each keeps its
+# partials (~160 kB each for 20 fields) until decided; a worker held back by its output
+# (DRIFTMEND_HOLD_MAX_RECORDS) is ~40 windows of 10,000 records ahead at most
+MAX_WAITING = 64
 
 
 class ListeningClock:
