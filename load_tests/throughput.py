@@ -51,7 +51,7 @@ def fill(topic: str, values: list[bytes], partitions: int) -> None:
     producer.flush(120)
 
 
-def raw_passthrough(topic: str, total: int, batch: int, compression: str | None = None) -> float:
+def raw_passthrough(topic: str, total: int, batch: int) -> float:
     """The client's own limit for what the worker does: consume, produce, commit.
 
     One consumer and one producer in a loop, no decoding: every record is produced to the
@@ -59,7 +59,7 @@ def raw_passthrough(topic: str, total: int, batch: int, compression: str | None 
     timestamp. Like the worker, it does not flush per batch: offsets are committed (without
     waiting) up to what was consumed once the producer's queue is empty, with a flush only
     if the queue has not emptied for 5 s. The rate counts acknowledged records. Its output
-    is compressed like the worker's (``compression``, default ``DRIFTMEND_OUTPUT_COMPRESSION``).
+    is compressed like the worker's (``DRIFTMEND_OUTPUT_COMPRESSION``).
     """
     admin = AdminClient({"bootstrap.servers": bootstrap()})
     partitions = len(admin.list_topics(topic, timeout=10).topics[topic].partitions)
@@ -79,7 +79,7 @@ def raw_passthrough(topic: str, total: int, batch: int, compression: str | None 
             "bootstrap.servers": bootstrap(),
             "linger.ms": 5,
             "batch.size": 1_000_000,
-            "compression.type": compression or load_settings().output_compression,
+            "compression.type": load_settings().output_compression,
             "enable.idempotence": True,
             "queue.buffering.max.messages": 500_000,
         }
