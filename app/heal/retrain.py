@@ -116,14 +116,14 @@ class Retrainer:
         if severity not in ("medium", "high"):
             raise ConfigError(f"unknown severity {severity!r}")
         now = int(time.time() * 1000) if now_ms is None else now_ms
-        waited = (now - self.lineage.last_retrain_ms(feed)) / 1000
-        if waited < self.settings.retrain_cooldown_seconds:
+        cooldown = self.settings.retrain_cooldown_seconds
+        last = self.lineage.claim_retrain(feed, now, int(cooldown * 1000))
+        if last is not None:  # this worker's or another's
             return RetrainOutcome(
                 "cooldown",
-                reason=f"last retrain attempt {waited:.0f} s ago "
-                f"(cooldown {self.settings.retrain_cooldown_seconds:.0f} s)",
+                reason=f"last retrain attempt {(now - last) / 1000:.0f} s ago "
+                f"(cooldown {cooldown:.0f} s)",
             )
-        self.lineage.set_last_retrain_ms(feed, now)
         fits = rank_ancestors(self._candidates(champion), window, champion.tolerances, self.seed)
         healthy = nearest_healthy(fits)
         if healthy is not None:

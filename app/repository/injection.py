@@ -1,56 +1,103 @@
-"""The injection state of each feed in Redis, so a restarted worker continues a transition
-(rate, alpha, the event it belongs to, and the last window it bridges from). The state
-belongs to the input topic it was built on: a feed attached to another topic starts afresh.
+"""The injection state of each feed in Redis, shared by the feed's workers and kept across
+restarts (rate, alpha, the event it belongs to, the last window judged and the profile
+the next one bridges from). The state belongs to the input topic it was built on: a feed
+attached to another topic starts afresh.
 
-Keys: ``driftmend:feed:{feed}:injection`` (JSON) and ``...:injection:previous`` (the last
-judged window's serialized profile).
+Every worker judges some of a feed's windows (``app.worker.routing``) and advances the
+state one window at a time under the feed's lock (:meth:`InjectionStore.lock`); ``seq``
+counts the saves, so a worker reads the (large) previous profile only when another worker
+saved since its own last save.
+
+Keys: ``driftmend:feed:{feed}:injection`` (JSON), ``...:injection:previous`` (the last
+judged window's serialized profile) and ``...:injection:lock``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 import orjson
-import redis
 
 from app.errors import RepositoryError
 from app.inject.policy import InjectionState
-from app.repository.store import PREFIX
+from app.repository.store import RedisStore
+
+LOCK_SECONDS = 5.0  # a turn takes milliseconds; a worker that dies holding the lock holds
+# it this long at most
 
 
-class InjectionStore:
-    def __init__(self, client: redis.Redis) -> None:
-        self.client = client
+@dataclass(frozen=True)
+class Injection:
+    state: InjectionState = field(default_factory=InjectionState)
+    previous: bytes = b""
+    window: int = -1  # the last window that advanced the state (-1: none)
+    seq: int = 0  # saves so far
 
-    @staticmethod
-    def _key(feed: str, *parts: str) -> str:
-        return ":".join([PREFIX, "feed", feed, "injection", *parts])
 
-    def save(self, feed: str, state: InjectionState, previous: bytes, topic: str = "") -> None:
+class InjectionStore(RedisStore):
+    def save(self, feed: str, shared: Injection, topic: str = "") -> None:
+        state = shared.state
         doc = {
             "topic": topic,
             "rate": state.rate,
             "alpha": state.alpha,
             "event_id": state.event_id,
             "severity": state.severity,
+            "window": shared.window,
+            "seq": shared.seq,
         }
-        try:
-            pipe = self.client.pipeline(transaction=True)
-            pipe.set(self._key(feed), orjson.dumps(doc))
-            pipe.set(self._key(feed, "previous"), previous)
-            pipe.execute()
-        except redis.RedisError as exc:
-            raise RepositoryError(f"Redis failed to store the injection state: {exc}") from exc
 
-    def load(self, feed: str, topic: str = "") -> tuple[InjectionState, bytes]:
-        try:
-            raw, previous = self.client.mget([self._key(feed), self._key(feed, "previous")])
-        except redis.RedisError as exc:
-            raise RepositoryError(f"Redis failed to read the injection state: {exc}") from exc
-        if raw is None:
-            return InjectionState(), b""
-        doc = orjson.loads(raw)
-        if doc.get("topic", "") != topic:
-            return InjectionState(), b""
+        def write() -> None:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.set(self._key(feed, "injection"), orjson.dumps(doc))
+            pipe.set(self._key(feed, "injection", "previous"), shared.previous)
+            pipe.execute()
+
+        self._call("store the injection state", write)
+
+    def seq(self, feed: str, topic: str = "") -> int:
+        """How many saves the stored state has had (0: none, or another topic's)."""
+        doc = self._doc(self._call("read the injection state", lambda: self._get(feed)), topic)
+        return 0 if doc is None else int(doc.get("seq", 0))
+
+    def load(self, feed: str, topic: str = "") -> Injection:
+        def read() -> list[Any]:
+            keys = [self._key(feed, "injection"), self._key(feed, "injection", "previous")]
+            return list(self.client.mget(keys))
+
+        raw, previous = self._call("read the injection state", read)
+        doc = self._doc(raw, topic)
+        if doc is None:
+            return Injection()
         state = InjectionState(
             float(doc["rate"]), float(doc["alpha"]), str(doc["event_id"]), str(doc["severity"])
         )
-        return state, previous if isinstance(previous, bytes) else b""
+        return Injection(
+            state,
+            previous if isinstance(previous, bytes) else b"",
+            int(doc.get("window", -1)),
+            int(doc.get("seq", 0)),
+        )
+
+    def lock(self, feed: str, wait_seconds: float) -> Any:
+        """The feed's lock (redis-py's ``Lock``; ``acquire`` waits ``wait_seconds`` at most)."""
+        return self.client.lock(
+            self._key(feed, "injection", "lock"),
+            timeout=LOCK_SECONDS,
+            blocking_timeout=wait_seconds,
+            thread_local=False,  # taken and given back by different threads of the pool
+        )
+
+    def _get(self, feed: str) -> Any:
+        return self.client.get(self._key(feed, "injection"))
+
+    @staticmethod
+    def _doc(raw: Any, topic: str) -> dict[str, Any] | None:
+        if raw is None:
+            return None
+        try:
+            doc = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise RepositoryError(f"the stored injection state is not JSON: {exc}") from exc
+        return doc if doc.get("topic", "") == topic else None

@@ -14,6 +14,14 @@ import orjson
 from app.lineage.model import Edge, Node
 from app.repository.store import PREFIX, RedisStore
 
+# KEYS[1] the last attempt's time; ARGV now, cooldown (ms): -1 when claimed, else the last
+CLAIM_SCRIPT = """
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) - last < tonumber(ARGV[2]) then return last end
+redis.call('SET', KEYS[1], ARGV[1])
+return -1
+"""
+
 
 class LineageRepository(RedisStore):
     @staticmethod
@@ -54,6 +62,27 @@ class LineageRepository(RedisStore):
             "read the last retrain", lambda: self.client.get(self._key(feed, "last_retrain"))
         )
         return 0 if raw is None else int(raw)
+
+    def claim_retrain(self, feed: str, now_ms: int, cooldown_ms: int) -> int | None:
+        """Record a retrain attempt at ``now_ms`` unless the last one (of any worker) was
+        less than ``cooldown_ms`` before: None when claimed, else the last attempt's time.
+        One step in Redis, so two workers' attempts never both pass."""
+        raw = self._call(
+            "claim a retrain",
+            lambda: self.client.eval(
+                CLAIM_SCRIPT, 1, self._key(feed, "last_retrain"), now_ms, cooldown_ms
+            ),
+        )
+        last = int(raw)
+        return None if last < 0 else last
+
+    def retrain_lock(self, feed: str, seconds: float) -> Any:
+        """The feed's retrain lock (redis-py's ``Lock``, a context manager): waits
+        ``seconds`` at most for it (else ``LockError``) and holds it that long at most (a
+        worker that dies holding it)."""
+        return self.client.lock(
+            self._key(feed, "retrain_lock"), timeout=seconds, blocking_timeout=seconds
+        )
 
     def set_last_retrain_ms(self, feed: str, ms: int) -> None:
         self._call(

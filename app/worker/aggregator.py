@@ -16,9 +16,10 @@ rebalance counts once. A window's partials are kept as they come and merged once
 is decided (one sketch union for all of them).
 
 The aggregator itself is a value in memory; the agent that feeds it keeps its partials and
-decisions in Redis too (``app.repository.aggregates``), and a worker that takes over the
-window-profiles topic starts with :meth:`restore` from there; one that loses it
-:meth:`forget`s its pending windows.
+decisions in Redis too (``app.repository.aggregates``). Each worker aggregates the windows
+of its partitions of the window-profiles topic (``app.worker.routing``): given partitions,
+it continues their windows from Redis (:meth:`restore`); losing some, it drops theirs
+(:meth:`forget`).
 """
 
 from __future__ import annotations
@@ -183,9 +184,15 @@ class WindowAggregator:
         """The windows not decided yet, as merged so far (in window order)."""
         return [p.profile for _, p in sorted(self._pending.items(), key=lambda kv: kv[0][1])]
 
-    def forget(self) -> None:
-        """Drop the pending windows (another worker owns the window-profiles topic now)."""
-        self._pending.clear()
+    def forget(self, sources: Iterable[int] | None = None) -> None:
+        """Drop the pending windows read from these partitions of the window-profiles topic
+        (another worker owns them now; None: every one)."""
+        if sources is None:
+            self._pending.clear()
+            return
+        lost = set(sources)
+        for key in [k for k, p in self._pending.items() if {s for s, _ in p.sources} & lost]:
+            del self._pending[key]
 
     def _decide(self, key: tuple[str, int]) -> WindowProfile:
         pending = self._pending.pop(key)

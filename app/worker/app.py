@@ -1,9 +1,11 @@
 """The faust app of one worker: the ingest service, the aggregator agent and the REST API.
 
 ``ingest`` (a service running a confluent-kafka batch loop in a thread) forwards and profiles
-the input; ``aggregate`` (a faust agent on the window-profiles topic) merges partial
-windows (state in Redis, ``app.worker.durable_aggregator``), compares them with the
-baseline, emits drift events and each window's verdict (injection).
+the input; ``aggregate`` (a faust agent on the window-profiles topic) merges the partial
+windows of this worker's partitions of that topic (state in Redis,
+``app.worker.durable_aggregator``; ``app.worker.routing`` says which windows are whose),
+compares them with the baseline, emits drift events and each window's verdict (injection,
+its state shared by the feed's workers).
 
 The ingest starts before the faust app, not as one of its services: it reads the input in a
 consumer group of its own, so it need not wait for the app's aggregator group to settle

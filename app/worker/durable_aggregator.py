@@ -1,9 +1,11 @@
-"""The aggregator of the worker that owns the window-profiles topic, with its state in Redis.
+"""The aggregator of a worker's partitions of the window-profiles topic, with its state in Redis.
 
 Every partial is stored (as read) before it is merged, and every decided window is marked
-after it is judged. When this worker is given the window-profiles topic it starts from the
-stored state, so a takeover after the owner died loses no partial, counts none twice and
-decides no window twice; when the topic goes to another worker it drops its pending windows.
+after it is judged. When this worker is given partitions of the window-profiles topic it
+restores their windows from the stored state, so a takeover after the owner died loses no
+partial, counts none twice and decides no window twice; when partitions go to another
+worker it drops their pending windows (``app.worker.routing``: a window's partials all come
+from one partition).
 Redis being away costs durability only: the aggregation goes on in memory (and says so).
 The Redis calls run in a thread: a Redis that hangs (up to the client's 10 s timeout)
 delays the aggregation, not the worker's event loop (its group heartbeats, the REST API).
@@ -46,18 +48,20 @@ class DurableAggregator:
         self.feed = feed
         self.input_topic = input_topic
         self.profiles_topic = profiles_topic
-        self.owner = False
+        self.owned: set[int] = set()  # partitions of the window-profiles topic
 
     async def assigned(self, partitions: Iterable[Any]) -> None:
-        """The faust consumer's new assignment (topic-partition tuples)."""
-        owns = any(tp.topic == self.profiles_topic for tp in partitions)
-        if owns and not self.owner:
-            await self._restore()
-        elif self.owner and not owns:
-            self.aggregator.forget()
-        self.owner = owns
+        """The faust consumer's new assignment (topic-partition tuples): windows of the
+        partitions gained are restored, those of the partitions lost dropped."""
+        owned = {tp.partition for tp in partitions if tp.topic == self.profiles_topic}
+        lost, gained = self.owned - owned, owned - self.owned
+        if lost:
+            self.aggregator.forget(lost)
+        if gained:
+            await self._restore(gained)
+        self.owned = owned
 
-    async def _restore(self) -> None:
+    async def _restore(self, gained: set[int]) -> None:
         if self.store is None:
             return
         try:
@@ -67,6 +71,8 @@ class DurableAggregator:
             return
         partials = []
         for item in stored:
+            if item.source[0] not in gained:  # another worker's window
+                continue
             try:
                 partials.append((WindowProfile.deserialize(item.data), item.closed, item.source))
             except SketchError as exc:

@@ -1,4 +1,4 @@
-"""The judge: decides each merged window once per feed.
+"""The judge: decides each merged window once per feed (on the worker that aggregated it).
 
 Refreshes the baseline, runs the detectors (analysis process), emits the drift event, keeps
 it for the REST API, publishes the window's verdict (injection) and hands drifted windows

@@ -42,6 +42,7 @@ from app.worker.batch import Batch, take
 from app.worker.open_windows import Checkpoints, OpenWindows
 from app.worker.options import WorkerOptions
 from app.worker.published import PublishedOffsets, Store
+from app.worker.routing import topic_partitions, window_partition
 from app.worker.windows import WindowClock
 
 log = logging.getLogger(__name__)
@@ -98,8 +99,11 @@ class Profiler:
         partitions: int,
         checkpoints: Checkpoints | None = None,
         published: Store | None = None,
+        profile_partitions: int = 1,
     ) -> None:
+        """``profile_partitions``: of the window-profiles topic (``app.worker.routing``)."""
         self.settings = settings
+        self.profile_partitions = profile_partitions
         self.options = options
         self.producer = producer
         self.baseline = baseline
@@ -166,6 +170,7 @@ class Profiler:
                     self.settings.window_profiles_topic,
                     profile.serialize(),
                     f"{self.options.feed}:{profile.window_id}".encode(),
+                    window_partition(profile.window_id, self.profile_partitions),
                     headers=[(STATE_HEADER, state.encode())],
                 ),
             )
@@ -259,6 +264,7 @@ def _serve(
         partitions,
         checkpoints,
         published,
+        topic_partitions(producer, settings.window_profiles_topic),
     )
     while True:
         try:

@@ -3,8 +3,10 @@
 The judge hands each drift event (with its window) to :class:`RetrainClient`; a child
 process reads the window's records back from the input topic, samples what was injected,
 and runs :class:`app.heal.retrain.Retrainer` (profile update, retrain, revert to a healthy
-ancestor, repair, or keep the champion). At most one job runs and one waits; a newer event
-replaces the waiting one (the retrainer's cooldown guards against storms too). Outcomes
+ancestor, repair, or keep the champion). At most one job runs and one waits per worker; a
+newer event replaces the waiting one (the retrainer's cooldown guards against storms too).
+Every worker judges some of a feed's windows, so jobs of one feed take turns under a lock
+in Redis: the next one starts from the baseline the last one left. Outcomes
 come back to be logged, counted and, when a challenger is turned down, reported.
 """
 
@@ -81,7 +83,9 @@ def _serve(conn: Connection, settings: Settings, options: WorkerOptions) -> None
                 settings.retrain_current_records,
             )
             injected = _injected(retrainer, options.feed, len(current), job, window)
-            result = retrainer.handle(job.severity, job.event_id, current, window, injected)
+            wait = settings.retrain_budget_seconds * 3 + 60  # another worker's job, at most
+            with retrainer.lineage.retrain_lock(options.feed, wait):  # one at a time per feed
+                result = retrainer.handle(job.severity, job.event_id, current, window, injected)
             conn.send(
                 Outcome(
                     job.event_id,

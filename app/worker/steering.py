@@ -1,18 +1,24 @@
 """After each decided window: the injection state, the verdict every worker acts on, alerts.
 
-Runs next to the judge (once per feed and window). Publishes a :class:`Verdict` for every
+Runs next to the judge, on the worker that judged the window (once per feed and window);
+the state is the feed's, shared by its workers through Redis (``app.repository.injection``)
+and advanced in window order: a window judged after a later one leaves it as it is.
+Publishes a :class:`Verdict` for every
 window, drifted or not, so workers that hold output can release it; a high drift event also
 goes out as an alert record.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
+import redis
 
 from app.errors import DriftmendError
 from app.inject.policy import InjectionPolicy, InjectionState
@@ -20,10 +26,12 @@ from app.inject.step import window_step
 from app.inject.verdict import Verdict
 from app.metrics import Metrics
 from app.profile.window import WindowProfile
-from app.repository.injection import InjectionStore
+from app.repository.injection import Injection, InjectionStore
 from app.repository.models import ModelRepository
 
 log = logging.getLogger(__name__)
+LOCK_WAIT_SECONDS = 6.0  # > the lock's life: a dead worker's lock is gone by then
+RESTARTED_BELOW = 1024  # a window this far below the last one: the windows count anew
 Send = Callable[..., Awaitable[Any]]
 
 
@@ -48,16 +56,24 @@ class Steering:
         self.send_verdict = send_verdict
         self.send_alert = send_alert
         self.enabled = enabled
-        self.state = InjectionState()
-        self.previous = b""  # the last judged window's profile (what the output last showed)
-        self._last: WindowProfile | None = None  # the same, as a value (after a restart: None)
+        self.shared = Injection()  # the feed's state as this worker last saw or saved it
+        self._last: WindowProfile | None = None  # shared.previous as a value, when known
         self.store = store
         self._has_model: dict[int, bool] = {}
         if store is not None:  # a restart continues the transition where it was
             try:
-                self.state, self.previous = store.load(feed, topic)
+                self.shared = store.load(feed, topic)
             except DriftmendError as exc:
                 log.warning("injection state not restored: %s", exc)
+
+    @property
+    def state(self) -> InjectionState:
+        return self.shared.state
+
+    @property
+    def previous(self) -> bytes:
+        """The last judged window's profile (what the output last showed)."""
+        return self.shared.previous
 
     def _model_ready(self, version: int) -> bool:
         if self.models is None:
@@ -78,11 +94,49 @@ class Steering:
         if self._last is None and not self.previous:
             return 0.0
         try:
-            before = self._last or WindowProfile.deserialize(self.previous)  # restored state
+            before = self._last or WindowProfile.deserialize(self.previous)  # another's save
             return window_step(before, window, fields)
         except DriftmendError as exc:
             log.warning("window step unknown: %s", exc)
             return 0.0
+
+    def _take_turn(self) -> Any:
+        """Take the feed's lock and catch up with what other workers saved; the lock, or
+        None (no store, or Redis failing: this worker goes on with the state it has)."""
+        if self.store is None:
+            return None
+        lock = self.store.lock(self.feed, LOCK_WAIT_SECONDS)
+        try:
+            if not lock.acquire():
+                log.warning("steering without the feed's lock (held > %.0f s)", LOCK_WAIT_SECONDS)
+                lock = None
+        except redis.RedisError as exc:
+            log.warning("injection state not shared for this window: %s", exc)
+            return None
+        try:
+            if self.store.seq(self.feed, self.topic) != self.shared.seq:
+                self.shared, self._last = self.store.load(self.feed, self.topic), None
+        except DriftmendError as exc:
+            log.warning("injection state of other workers not read: %s", exc)
+        return lock
+
+    def _end_turn(self, lock: Any, saved: Injection | None) -> None:
+        try:
+            if saved is not None and self.store is not None:
+                self.store.save(self.feed, saved, self.topic)
+        except DriftmendError as exc:
+            log.warning("injection state not stored: %s", exc)
+        finally:
+            if lock is not None:
+                with contextlib.suppress(redis.RedisError):  # it expires
+                    lock.release()
+
+    def _advances(self, window_id: int) -> bool:
+        """Whether a judged window moves the state on: not one older than the last that
+        did (judged later by another worker, or again after a restart), unless far older
+        (the input topic was made anew and its windows count from 0 again)."""
+        last = self.shared.window
+        return window_id > last or window_id < last - RESTARTED_BELOW
 
     async def after(
         self,
@@ -94,17 +148,40 @@ class Steering:
     ) -> Verdict:
         """Advance the state with this window's outcome and publish its verdict
         (``stepped``: the fields whose step from the window before counts, default all)."""
-        if judged:
-            self.state = self.policy.next(
-                self.state,
+        lock = await asyncio.to_thread(self._take_turn)
+        saved = None
+        try:
+            verdict, saved = await self._after(window, baseline_version, event, judged, stepped)
+        finally:
+            await asyncio.to_thread(self._end_turn, lock, saved)
+        if self.models is not None and saved is not None:
+            try:
+                self.models.save_latest_window(self.feed, saved.previous)
+            except DriftmendError as exc:
+                log.warning("latest window not stored: %s", exc)
+        return verdict
+
+    async def _after(
+        self,
+        window: WindowProfile,
+        baseline_version: int,
+        event: dict[str, Any] | None,
+        judged: bool,
+        stepped: Sequence[str] | None,
+    ) -> tuple[Verdict, Injection | None]:
+        """The verdict, and the state to save when the window advanced it."""
+        advance = judged and self._advances(window.window_id)
+        state = self.state
+        if advance:
+            state = self.policy.next(
+                state,
                 None if event is None else str(event["severity"]),
                 0.0 if event is None else float(event["drift_score"]),
                 "" if event is None else str(event["event_id"]),
-                self._step(window, stepped) if self.state.active else 0.0,
+                self._step(window, stepped) if state.active else 0.0,
             )
-        state = self.state
         inject = self.enabled and state.active and self._model_ready(baseline_version)
-        data = window.serialize() if inject or judged else b""  # once, for each use below
+        data = window.serialize() if inject or advance else b""  # once, for each use below
         verdict = Verdict(
             self.feed,
             window.window_id,
@@ -120,26 +197,17 @@ class Steering:
         )
         self.metrics.injection_rate.labels(self.feed).set(verdict.rate)
         self.metrics.injection_alpha.labels(self.feed).set(verdict.alpha if inject else 0.0)
+        saved = None
+        if advance:
+            saved = self.shared = Injection(state, data, window.window_id, self.shared.seq + 1)
+            self._last = window
         await self.send_verdict(
             key=self.feed.encode(), value=verdict.value(), headers=verdict.headers()
         )
         if event is not None and event["severity"] == "high":
             await self.send_alert(key=self.feed.encode(), value=alert(event, verdict))
             self.metrics.alerts.labels(self.feed).inc()
-        if judged:
-            self.previous = data
-            self._last = window
-            if self.store is not None:
-                try:
-                    self.store.save(self.feed, self.state, self.previous, self.topic)
-                except DriftmendError as exc:
-                    log.warning("injection state not stored: %s", exc)
-        if self.models is not None and judged:
-            try:
-                self.models.save_latest_window(self.feed, data)
-            except DriftmendError as exc:
-                log.warning("latest window not stored: %s", exc)
-        return verdict
+        return verdict, saved
 
     async def report(self, outcome: Any) -> None:
         """A retrain that did not publish (challenger turned down, or failed): an alert."""

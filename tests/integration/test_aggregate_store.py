@@ -72,4 +72,4 @@ def test_losing_the_topic_stops_deciding() -> None:
     worker = _worker(feed, topic)
     _add(worker, _partial(feed, 0, 0, 10), 1)
     asyncio.run(worker.assigned({TP("input", 1)}))
-    assert not worker.owner and worker.aggregator.pending() == []
+    assert not worker.owned and worker.aggregator.pending() == []

@@ -48,6 +48,15 @@ def test_nodes_edges_graph_and_cooldown_clock() -> None:
     assert repo.last_retrain_ms(feed) == 1_234
 
 
+def test_one_retrain_claim_per_cooldown_whichever_worker_asks() -> None:
+    repo, feed = LineageRepository(client()), unique("lineage-claim")
+    assert repo.claim_retrain(feed, 100_000, 60_000) is None  # the first: claimed
+    assert repo.claim_retrain(feed, 130_000, 60_000) == 100_000  # another worker, 30 s on
+    assert repo.last_retrain_ms(feed) == 100_000
+    assert repo.claim_retrain(feed, 160_000, 60_000) is None  # the cooldown is over
+    assert repo.last_retrain_ms(feed) == 160_000
+
+
 def test_redis_errors_are_translated() -> None:
     dead = redis.Redis(port=free_port(), socket_connect_timeout=1)
     with pytest.raises(RepositoryError):

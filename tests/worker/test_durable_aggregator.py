@@ -100,3 +100,39 @@ def test_a_partial_after_its_windows_verdict_is_counted_and_dropped() -> None:
     assert asyncio.run(durable.add(second, second.serialize(), True, (0, 2))) == []
     assert durable.late == 1
     assert registry.get_sample_value("late_partials_total") == 1.0
+
+
+class StoredState(SlowStore):
+    """An AggregateStore holding partials of windows read from two partitions."""
+
+    def __init__(self, partials: list[StoredPartial]) -> None:
+        super().__init__(0.0)
+        self.partials = partials
+
+    def load(self, feed: str, topic: str) -> tuple[list[StoredPartial], list[int]]:
+        return self.partials, []
+
+
+def _partial(window_id: int, partition: int) -> Any:
+    builder = ProfileBuilder()
+    builder.add([{"x": float(i)} for i in range(10)])
+    return builder.snapshot("f", window_id, 0, 5, frozenset({partition}))
+
+
+def test_partitions_gained_restore_their_windows_and_partitions_lost_drop_theirs() -> None:
+    # windows 4 and 5 were read from partitions 0 and 1 of the window-profiles topic
+    stored = [
+        StoredPartial(w, (w % 2, 10 + w), False, _partial(w, 0).serialize()) for w in (4, 5)
+    ]
+    aggregator = WindowAggregator(partitions=2, grace_seconds=60, clock=lambda: 0.0)
+    durable = DurableAggregator(aggregator, StoredState(stored), "f", "in", "profiles")  # type: ignore[arg-type]
+
+    asyncio.run(durable.assigned({TP("profiles", 1), TP("other", 0)}))
+    assert [w.window_id for w in aggregator.pending()] == [5]  # partition 0's is another's
+    asyncio.run(durable.assigned({TP("profiles", 0), TP("profiles", 1)}))
+    assert [w.window_id for w in aggregator.pending()] == [4, 5]  # 5 is not restored twice
+    assert [w.records for w in aggregator.pending()] == [10, 10]
+    new = _partial(6, 1)
+    asyncio.run(durable.add(new, new.serialize(), False, (0, 30)))
+    asyncio.run(durable.assigned({TP("profiles", 1)}))
+    assert [w.window_id for w in aggregator.pending()] == [5]  # 4 and 6 came from partition 0

@@ -36,13 +36,23 @@ class Recorder:
         return [a for a in self.sent if a[0] == topic]
 
 
-def _profiler(window_records: int = 20) -> tuple[Profiler, Recorder, Settings]:
+def _profiler(
+    window_records: int = 20, profile_partitions: int = 1
+) -> tuple[Profiler, Recorder, Settings]:
     records = make_records(np.random.default_rng(0), 500)
     settings = Settings(max_record_bytes=400)
     options = WorkerOptions("f", "in", "in.healed", JsonCodec(), window_records=window_records)
     recorder = Recorder()
     baseline = build_baseline("f", records, "test")
-    return Profiler(settings, options, baseline, recorder, 2), recorder, settings  # type: ignore[arg-type]
+    profiler = Profiler(
+        settings,
+        options,
+        baseline,
+        recorder,  # type: ignore[arg-type]
+        2,
+        profile_partitions=profile_partitions,
+    )
+    return profiler, recorder, settings
 
 
 def _batch(rows: list[bytes], partitions: list[int], offsets: list[int]) -> RawBatch:
@@ -158,3 +168,16 @@ def test_a_profiler_that_reads_again_after_a_crash_counts_every_record_once() ->
     for w in windows:
         counted[w.window_id] = counted.get(w.window_id, 0) + w.records
     assert counted == {0: 20, 1: 20, 2: 20}
+
+
+def test_every_partial_of_a_window_goes_to_the_partition_of_its_window() -> None:
+    profiler, recorder, settings = _profiler(window_records=20, profile_partitions=3)
+    good = [orjson.dumps(r) for r in make_records(np.random.default_rng(2), 70)]
+    partitions = [i % 2 for i in range(70)]
+    offsets = [i // 2 for i in range(70)]  # windows 0-3 (10 offsets each) on both partitions
+    profiler.process(_batch(good, partitions, offsets))
+    profiler.publish_revoked(profiler.windows.drain([0, 1]))
+    sent = recorder.to(settings.window_profiles_topic)
+    routed = {(WindowProfile.deserialize(a[1]).window_id, a[3]) for a in sent}
+    assert {w for w, _ in routed} == {0, 1, 2, 3}
+    assert routed == {(w, w % 3) for w in range(4)}
