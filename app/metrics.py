@@ -93,6 +93,12 @@ class Metrics:
             ["feed"],
             registry=r,
         )
+        self.judging_partitions = Gauge(
+            "driftmend_judging_partitions",
+            "Partitions of the window-profiles topic this worker owns: it judges their windows",
+            ["feed"],
+            registry=r,
+        )
         self.baseline_version = Gauge(
             "driftmend_baseline_version",
             "Baseline version the worker compares with",

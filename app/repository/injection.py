@@ -86,6 +86,7 @@ class InjectionStore(RedisStore):
             self._key(feed, "injection", "lock"),
             timeout=LOCK_SECONDS,
             blocking_timeout=wait_seconds,
+            sleep=0.002,  # between tries while another worker has its turn (ms long)
             thread_local=False,  # taken and given back by different threads of the pool
         )
 

@@ -54,7 +54,7 @@ from app.worker.durable_aggregator import DurableAggregator
 from app.worker.ingest import Ingest
 from app.worker.judge import Judge
 from app.worker.options import WorkerOptions
-from app.worker.profiler import STATE_HEADER
+from app.worker.profiler import REBALANCE, STATE_HEADER
 from app.worker.retraining import RetrainClient
 from app.worker.steering import Steering
 
@@ -118,6 +118,26 @@ class ChildrenService(mode.Service):
         await asyncio.get_running_loop().run_in_executor(None, self.judge.close)
 
 
+async def _take(
+    event: Any, aggregator: DurableAggregator, listening: ListeningClock
+) -> list[WindowProfile]:
+    """One record of the window-profiles topic: the windows it completes."""
+    state = _header(event.headers, STATE_HEADER)
+    if state == REBALANCE:
+        aggregator.rebalanced()
+        return []
+    try:
+        partial = WindowProfile.deserialize(event.value)
+    except SketchError as exc:
+        log.warning("dropping a malformed window profile: %s", exc)
+        return []
+    if state == "revoked":
+        aggregator.rebalanced()
+    source = (event.message.partition, event.message.offset)
+    with listening.busy():  # grace stands still while the partial is stored
+        return await aggregator.add(partial, event.value, state in ("closed", "idle"), source)
+
+
 def _prepare_kafka(settings: Settings, options: WorkerOptions) -> int:
     """Check the broker, create or update driftmend's topics, start a new aggregator group
     at a recent point of the window-profiles topic; the input topic's partition count."""
@@ -154,6 +174,7 @@ def create_app(
         options.input_topic,
         settings.window_profiles_topic,
         late_partials=metrics.late_partials.labels(options.feed),
+        judging=metrics.judging_partitions.labels(options.feed),
     )
 
     datadir = settings.state_dir / options.feed
@@ -236,22 +257,9 @@ def create_app(
     @app.agent(profiles)
     async def aggregate(stream: Any) -> None:
         async for event in stream.events():
-            if not (event.key or b"").startswith(key_prefix):
-                continue
-            try:
-                partial = WindowProfile.deserialize(event.value)
-            except SketchError as exc:
-                log.warning("dropping a malformed window profile: %s", exc)
-                continue
-            state = _header(event.headers, STATE_HEADER)
-            closed = state in ("closed", "idle")
-            if state == "revoked":
-                aggregator.rebalanced()
-            source = (event.message.partition, event.message.offset)
-            with listening.busy():  # grace stands still while the partial is stored
-                complete = await aggregator.add(partial, event.value, closed, source)
-            for window in complete:
-                await decide(window)
+            if (event.key or b"").startswith(key_prefix):
+                for window in await _take(event, aggregator, listening):
+                    await decide(window)
 
     @app.timer(1.0)  # type: ignore[untyped-decorator]
     async def expire_windows() -> None:

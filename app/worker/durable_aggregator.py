@@ -21,7 +21,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from app.errors import DriftmendError, SketchError
 from app.profile.window import WindowProfile
@@ -40,10 +40,13 @@ class DurableAggregator:
         input_topic: str,
         profiles_topic: str,
         late_partials: Counter | None = None,
+        judging: Gauge | None = None,
     ) -> None:
-        """``late_partials``: counts the partials that came after their window's verdict."""
+        """``late_partials``: counts the partials that came after their window's verdict;
+        ``judging``: set to how many partitions of the window-profiles topic this owns."""
         self.aggregator = aggregator
         self.late_partials = late_partials
+        self.judging = judging
         self.store = store
         self.feed = feed
         self.input_topic = input_topic
@@ -60,6 +63,8 @@ class DurableAggregator:
         if gained:
             await self._restore(gained)
         self.owned = owned
+        if self.judging is not None:
+            self.judging.set(len(owned))
 
     async def _restore(self, gained: set[int]) -> None:
         if self.store is None:

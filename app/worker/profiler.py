@@ -47,6 +47,7 @@ from app.worker.windows import WindowClock
 
 log = logging.getLogger(__name__)
 STATE_HEADER = "driftmend-window-state"
+REBALANCE = "rebalance"  # a state without a window: partitions of the input change hands
 MAX_ERROR_CHARS = 500
 
 
@@ -186,9 +187,27 @@ class Profiler:
             for p, done in drained
             if done
         ]
-        return self.publish([profile for profile, _ in drained], "revoked") + self.publish(
+        sent = self.publish([profile for profile, _ in drained], "revoked") + self.publish(
             closing, "closed"
         )
+        self._announce_rebalance()
+        return sent
+
+    def _announce_rebalance(self) -> None:
+        """Tell every aggregator of the feed that partitions change hands (an empty record
+        on each partition of the window-profiles topic): each restarts the grace period of
+        its pending windows, also of those no revoked partial went to."""
+        for partition in range(self.profile_partitions):
+            produce_blocking(
+                self.producer,
+                produce_args(
+                    self.settings.window_profiles_topic,
+                    b"",
+                    f"{self.options.feed}:rebalance".encode(),
+                    partition,
+                    headers=[(STATE_HEADER, REBALANCE.encode())],
+                ),
+            )
 
     def _dead_letter(self, raw: RawBatch, i: int, exc: Exception) -> None:
         headers = list(raw.headers[i] or [])

@@ -59,6 +59,7 @@ class Steering:
         self.shared = Injection()  # the feed's state as this worker last saw or saved it
         self._last: WindowProfile | None = None  # shared.previous as a value, when known
         self.store = store
+        self._turn = asyncio.Lock()
         self._has_model: dict[int, bool] = {}
         if store is not None:  # a restart continues the transition where it was
             try:
@@ -148,12 +149,13 @@ class Steering:
     ) -> Verdict:
         """Advance the state with this window's outcome and publish its verdict
         (``stepped``: the fields whose step from the window before counts, default all)."""
-        lock = await asyncio.to_thread(self._take_turn)
-        saved = None
-        try:
-            verdict, saved = await self._after(window, baseline_version, event, judged, stepped)
-        finally:
-            await asyncio.to_thread(self._end_turn, lock, saved)
+        async with self._turn:  # this worker's turns one by one, then the feed's lock
+            lock = await asyncio.to_thread(self._take_turn)
+            saved = None
+            try:
+                verdict, saved = await self._after(window, baseline_version, event, judged, stepped)
+            finally:
+                await asyncio.to_thread(self._end_turn, lock, saved)
         if self.models is not None and saved is not None:
             try:
                 self.models.save_latest_window(self.feed, saved.previous)

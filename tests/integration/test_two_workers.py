@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -32,9 +32,12 @@ SHIFT_FROM = 3 * WINDOW
 GRACE = "DRIFTMEND_WINDOW_GRACE_SECONDS"
 
 
-def _run(
-    rows: list[dict[str, Any]], workers: int, baseline: Baseline, tmp: Path
-) -> list[dict[str, Any]]:
+class Run(NamedTuple):
+    events: list[dict[str, Any]]
+    judged: list[float]  # windows each worker judged
+
+
+def _run(rows: list[dict[str, Any]], workers: int, baseline: Baseline, tmp: Path) -> Run:
     topic = unique(f"it-6p-{workers}w")
     create_topic(topic, PARTITIONS)
     feed = unique(f"it-{workers}w")  # the same baseline, stored for this feed
@@ -47,28 +50,35 @@ def _run(
             feed,
             topic,
             ["--window-records", str(WINDOW)],
-            env={GRACE: "15", "DRIFTMEND_RETRAIN_ENABLED": "false"},
+            env={
+                GRACE: "15",
+                "DRIFTMEND_RETRAIN_ENABLED": "false",
+                # its own, made from topics/ (a broker's shared one may predate the spread)
+                "DRIFTMEND_WINDOW_PROFILES_TOPIC": f"{feed}-profiles",
+            },
         ).start(tmp)
         for _ in range(workers)
     ]
     try:
         deadline = time.monotonic() + 90
-        while True:  # every partition owned before the feed has records (no rebalance)
+        while True:  # every partition owned before the feed has records (no rebalance),
+            # those of the input and those of the window-profiles topic (the judging)
             owned = [p.metrics().get("driftmend_assigned_partitions", 0) for p in procs]
-            if sum(owned) == PARTITIONS and all(owned):
+            judging = [p.metrics().get("driftmend_judging_partitions", 0) for p in procs]
+            if sum(owned) == PARTITIONS and all(owned) and sum(judging) == 12 and all(judging):
                 break
-            assert time.monotonic() < deadline, f"partitions never assigned: {owned}"
+            assert time.monotonic() < deadline, f"partitions never assigned: {owned} {judging}"
             time.sleep(0.5)
         # record i lands on partition i % 6 at offset i // 6: window k is rows [k*W, (k+1)*W)
         produce(topic, ((None, orjson.dumps(r), None, i % PARTITIONS) for i, r in enumerate(rows)))
-        total = 0.0
+        judged = [0.0]
         deadline = time.monotonic() + 120
-        while total < WINDOWS:
-            total = sum(p.metrics().get("driftmend_windows_closed_total", 0) for p in procs)
+        while sum(judged) < WINDOWS:
+            judged = [p.metrics().get("driftmend_windows_closed_total", 0) for p in procs]
             assert time.monotonic() < deadline, "windows were not judged"
             time.sleep(0.5)
         time.sleep(2)
-        return sorted(
+        events = sorted(
             (
                 e
                 for e in map(
@@ -78,15 +88,14 @@ def _run(
             ),
             key=lambda e: e["window_id"],
         )
+        return Run(events, [p.metrics().get("driftmend_windows_closed_total", 0) for p in procs])
     finally:
         for proc in procs:
             proc.stop()
 
 
 @pytest.fixture(scope="module")
-def runs(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, Run]:
     rng = np.random.default_rng(22)
     rows = make_records(rng, SHIFT_FROM) + make_records(
         rng, WINDOW * WINDOWS - SHIFT_FROM, shift=0.5
@@ -102,18 +111,14 @@ def _decision(event: dict[str, Any]) -> tuple[Any, ...]:
     return event["window_id"], event["window_records"], event["severity"], changed
 
 
-def test_same_windows_severities_and_characteristics(
-    runs: tuple[list[dict[str, Any]], list[dict[str, Any]]],
-) -> None:
-    one, two = runs
+def test_same_windows_severities_and_characteristics(runs: tuple[Run, Run]) -> None:
+    one, two = (run.events for run in runs)
     assert [e["window_id"] for e in one] == list(range(SHIFT_FROM // WINDOW, WINDOWS))
     assert [_decision(e) for e in one] == [_decision(e) for e in two]
 
 
-def test_same_values_up_to_sketch_error(
-    runs: tuple[list[dict[str, Any]], list[dict[str, Any]]],
-) -> None:
-    one, two = runs
+def test_same_values_up_to_sketch_error(runs: tuple[Run, Run]) -> None:
+    one, two = (run.events for run in runs)
     for a, b in zip(one, two, strict=True):
         theirs = {(c["field"], c["characteristic"]): c for c in b["changed_characteristics"]}
         for x in a["changed_characteristics"]:
@@ -122,3 +127,10 @@ def test_same_values_up_to_sketch_error(
                 assert x["value"] == pytest.approx(y["value"], rel=1e-9)  # exact merges
             else:  # KLL merges depend on order: within two sketches' rank error
                 assert x["value"] == pytest.approx(y["value"], rel=0.1, abs=0.03)
+
+
+def test_the_two_workers_share_the_judging(runs: tuple[Run, Run]) -> None:
+    """Windows spread over the window-profiles topic's partitions, so over both workers."""
+    one, two = runs
+    assert one.judged == [WINDOWS]
+    assert sum(two.judged) == WINDOWS and all(n > 0 for n in two.judged), two.judged

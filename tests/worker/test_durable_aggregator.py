@@ -121,9 +121,7 @@ def _partial(window_id: int, partition: int) -> Any:
 
 def test_partitions_gained_restore_their_windows_and_partitions_lost_drop_theirs() -> None:
     # windows 4 and 5 were read from partitions 0 and 1 of the window-profiles topic
-    stored = [
-        StoredPartial(w, (w % 2, 10 + w), False, _partial(w, 0).serialize()) for w in (4, 5)
-    ]
+    stored = [StoredPartial(w, (w % 2, 10 + w), False, _partial(w, 0).serialize()) for w in (4, 5)]
     aggregator = WindowAggregator(partitions=2, grace_seconds=60, clock=lambda: 0.0)
     durable = DurableAggregator(aggregator, StoredState(stored), "f", "in", "profiles")  # type: ignore[arg-type]
 

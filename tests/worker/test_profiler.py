@@ -15,8 +15,9 @@ from app.codecs.json import JsonCodec
 from app.profile.window import WindowProfile
 from app.settings import Settings
 from app.worker.options import WorkerOptions
-from app.worker.profiler import STATE_HEADER, Profiler, RawBatch
+from app.worker.profiler import REBALANCE, STATE_HEADER, Profiler, RawBatch
 from app.worker.published import PublishedOffsets
+from app.worker.routing import window_partition
 from app.worker.windows import WindowClock
 from tests.conftest import make_records
 from tests.worker.test_published import Store
@@ -95,9 +96,10 @@ def test_a_revoke_publishes_the_open_windows_then_closes_them_where_done() -> No
     profiler.process(_batch(rows, [0] * 12 + [1] * 4, [*range(12), *range(4)]))
     assert not recorder.to(settings.window_profiles_topic)  # window 0 waits for partition 1
     assert profiler.publish_revoked(profiler.windows.drain([1])) == 3
-    sent = recorder.to(settings.window_profiles_topic)
+    *sent, marker = recorder.to(settings.window_profiles_topic)
     profiles = [WindowProfile.deserialize(a[1]) for a in sent]
     states = [dict(a[7])[STATE_HEADER] for a in sent]
+    assert dict(marker[7])[STATE_HEADER] == REBALANCE.encode()  # one partition: one marker
     assert [(p.window_id, p.records, sorted(p.partitions)) for p in profiles] == [
         (0, 14, [0, 1]),
         (1, 2, [0]),
@@ -178,6 +180,10 @@ def test_every_partial_of_a_window_goes_to_the_partition_of_its_window() -> None
     profiler.process(_batch(good, partitions, offsets))
     profiler.publish_revoked(profiler.windows.drain([0, 1]))
     sent = recorder.to(settings.window_profiles_topic)
-    routed = {(WindowProfile.deserialize(a[1]).window_id, a[3]) for a in sent}
+    partials = [a for a in sent if a[7] != [(STATE_HEADER, REBALANCE.encode())]]
+    routed = {(WindowProfile.deserialize(a[1]).window_id, a[3]) for a in partials}
     assert {w for w, _ in routed} == {0, 1, 2, 3}
-    assert routed == {(w, w % 3) for w in range(4)}
+    assert routed == {(w, window_partition(w, 3)) for w in range(4)}
+    # and the revoke is announced to every partition (every aggregator of the feed)
+    markers = [(a[1], a[2], a[3]) for a in sent if a not in partials]
+    assert markers == [(b"", b"f:rebalance", p) for p in range(3)]
