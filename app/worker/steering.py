@@ -3,9 +3,8 @@
 Runs next to the judge, on the worker that judged the window (once per feed and window);
 the state is the feed's, shared by its workers through Redis (``app.repository.injection``)
 and advanced in window order: a window judged after a later one leaves it as it is.
-Publishes a :class:`Verdict` for every
-window, drifted or not, so workers that hold output can release it; a high drift event also
-goes out as an alert record.
+Publishes a :class:`Verdict` for every window, drifted or not, so workers that hold output
+can release it; a high drift event also goes out as an alert record.
 """
 
 from __future__ import annotations
@@ -149,13 +148,18 @@ class Steering:
     ) -> Verdict:
         """Advance the state with this window's outcome and publish its verdict
         (``stepped``: the fields whose step from the window before counts, default all)."""
-        async with self._turn:  # this worker's turns one by one, then the feed's lock
-            lock = await asyncio.to_thread(self._take_turn)
-            saved = None
-            try:
-                verdict, saved = await self._after(window, baseline_version, event, judged, stepped)
-            finally:
-                await asyncio.to_thread(self._end_turn, lock, saved)
+        async with self._turn:  # this worker's turns one by one
+            verdict, saved, inject = await asyncio.to_thread(
+                self._advance, window, baseline_version, event, judged, stepped
+            )
+        self.metrics.injection_rate.labels(self.feed).set(verdict.rate)
+        self.metrics.injection_alpha.labels(self.feed).set(verdict.alpha if inject else 0.0)
+        await self.send_verdict(
+            key=self.feed.encode(), value=verdict.value(), headers=verdict.headers()
+        )
+        if event is not None and event["severity"] == "high":
+            await self.send_alert(key=self.feed.encode(), value=alert(event, verdict))
+            self.metrics.alerts.labels(self.feed).inc()
         if self.models is not None and saved is not None:
             try:
                 self.models.save_latest_window(self.feed, saved.previous)
@@ -163,53 +167,51 @@ class Steering:
                 log.warning("latest window not stored: %s", exc)
         return verdict
 
-    async def _after(
+    def _advance(
         self,
         window: WindowProfile,
         baseline_version: int,
         event: dict[str, Any] | None,
         judged: bool,
         stepped: Sequence[str] | None,
-    ) -> tuple[Verdict, Injection | None]:
-        """The verdict, and the state to save when the window advanced it."""
-        advance = judged and self._advances(window.window_id)
-        state = self.state
-        if advance:
-            state = self.policy.next(
-                state,
-                None if event is None else str(event["severity"]),
-                0.0 if event is None else float(event["drift_score"]),
-                "" if event is None else str(event["event_id"]),
-                self._step(window, stepped) if state.active else 0.0,
-            )
-        inject = self.enabled and state.active and self._model_ready(baseline_version)
-        data = window.serialize() if inject or advance else b""  # once, for each use below
-        verdict = Verdict(
-            self.feed,
-            window.window_id,
-            baseline_version,
-            rate=state.rate if inject else 0.0,
-            alpha=state.alpha,
-            event_id=state.event_id,
-            severity="" if event is None else str(event["severity"]),
-            target=data if inject else b"",
-            previous=self.previous if inject else b"",
-            topic=self.topic,
-            records=window.records,
-        )
-        self.metrics.injection_rate.labels(self.feed).set(verdict.rate)
-        self.metrics.injection_alpha.labels(self.feed).set(verdict.alpha if inject else 0.0)
+    ) -> tuple[Verdict, Injection | None, bool]:
+        """In a thread, holding the feed's lock only this long (a few Redis calls): catch
+        up, move the state on and store it. The verdict, the state saved when the window
+        advanced it, and whether synthetic records are due."""
+        lock = self._take_turn()
         saved = None
-        if advance:
-            saved = self.shared = Injection(state, data, window.window_id, self.shared.seq + 1)
-            self._last = window
-        await self.send_verdict(
-            key=self.feed.encode(), value=verdict.value(), headers=verdict.headers()
-        )
-        if event is not None and event["severity"] == "high":
-            await self.send_alert(key=self.feed.encode(), value=alert(event, verdict))
-            self.metrics.alerts.labels(self.feed).inc()
-        return verdict, saved
+        try:
+            advance = judged and self._advances(window.window_id)
+            state = self.state
+            if advance:
+                state = self.policy.next(
+                    state,
+                    None if event is None else str(event["severity"]),
+                    0.0 if event is None else float(event["drift_score"]),
+                    "" if event is None else str(event["event_id"]),
+                    self._step(window, stepped) if state.active else 0.0,
+                )
+            inject = self.enabled and state.active and self._model_ready(baseline_version)
+            data = window.serialize() if inject or advance else b""  # once, for each use
+            verdict = Verdict(
+                self.feed,
+                window.window_id,
+                baseline_version,
+                rate=state.rate if inject else 0.0,
+                alpha=state.alpha,
+                event_id=state.event_id,
+                severity="" if event is None else str(event["severity"]),
+                target=data if inject else b"",
+                previous=self.previous if inject else b"",
+                topic=self.topic,
+                records=window.records,
+            )
+            if advance:
+                saved = self.shared = Injection(state, data, window.window_id, self.shared.seq + 1)
+                self._last = window
+        finally:
+            self._end_turn(lock, saved)
+        return verdict, saved, inject
 
     async def report(self, outcome: Any) -> None:
         """A retrain that did not publish (challenger turned down, or failed): an alert."""
