@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from app.errors import ConfigError, KafkaError
@@ -43,7 +43,8 @@ def load_topic_specs(folder: Path, names: Mapping[str, str] | None = None) -> li
     return specs
 
 
-def partition_count(admin: AdminClient, topic: str, timeout: float = 10.0) -> int | None:
+def partition_count(admin: AdminClient | Producer, topic: str, timeout: float = 10.0) -> int | None:
+    """``topic``'s partition count (None: no such topic), asked of any client."""
     try:
         meta = admin.list_topics(topic=topic, timeout=timeout)
     except KafkaException as exc:

@@ -31,7 +31,7 @@ from app.codecs.columns import Columns, pick
 from app.detectors.adwin import AdwinMonitor
 from app.errors import DecodeError, DriftmendError, KafkaError
 from app.kafka.produce import produce_args, produce_blocking
-from app.kafka.topics import LARGE_MESSAGE_BYTES
+from app.kafka.topics import LARGE_MESSAGE_BYTES, partition_count
 from app.profile.builder import ProfileBuilder
 from app.profile.window import WindowProfile
 from app.repository.adwin import AdwinCheckpoints
@@ -42,7 +42,7 @@ from app.worker.batch import Batch, take
 from app.worker.open_windows import Checkpoints, OpenWindows
 from app.worker.options import WorkerOptions
 from app.worker.published import PublishedOffsets, Store
-from app.worker.routing import topic_partitions, window_partition
+from app.worker.routing import window_partition
 from app.worker.windows import WindowClock
 
 log = logging.getLogger(__name__)
@@ -283,7 +283,7 @@ def _serve(
         partitions,
         checkpoints,
         published,
-        topic_partitions(producer, settings.window_profiles_topic),
+        partition_count(producer, settings.window_profiles_topic) or 1,  # made by the worker
     )
     while True:
         try:

@@ -14,12 +14,6 @@ from __future__ import annotations
 
 import math
 
-from confluent_kafka import KafkaException, Producer
-
-from app.errors import KafkaError
-
-TIMEOUT = 10.0
-
 
 def window_partition(window_id: int, partitions: int) -> int:
     return window_id * stride(partitions) % max(partitions, 1)
@@ -30,14 +24,3 @@ def stride(partitions: int) -> int:
     while math.gcd(step, partitions) != 1:
         step += 1
     return step
-
-
-def topic_partitions(producer: Producer, topic: str, timeout: float = TIMEOUT) -> int:
-    """How many partitions ``topic`` has (the worker created it before: at least one)."""
-    try:
-        meta = producer.list_topics(topic, timeout=timeout).topics.get(topic)
-    except KafkaException as exc:
-        raise KafkaError(f"cannot read the partitions of {topic!r}: {exc}") from exc
-    if meta is None or meta.error is not None or not meta.partitions:
-        raise KafkaError(f"topic {topic!r} has no partitions in the broker's metadata")
-    return len(meta.partitions)

@@ -149,11 +149,11 @@ class Steering:
         """Advance the state with this window's outcome and publish its verdict
         (``stepped``: the fields whose step from the window before counts, default all)."""
         async with self._turn:  # this worker's turns one by one
-            verdict, saved, inject = await asyncio.to_thread(
+            verdict, saved = await asyncio.to_thread(
                 self._advance, window, baseline_version, event, judged, stepped
             )
         self.metrics.injection_rate.labels(self.feed).set(verdict.rate)
-        self.metrics.injection_alpha.labels(self.feed).set(verdict.alpha if inject else 0.0)
+        self.metrics.injection_alpha.labels(self.feed).set(verdict.alpha if verdict.rate else 0.0)
         await self.send_verdict(
             key=self.feed.encode(), value=verdict.value(), headers=verdict.headers()
         )
@@ -174,10 +174,10 @@ class Steering:
         event: dict[str, Any] | None,
         judged: bool,
         stepped: Sequence[str] | None,
-    ) -> tuple[Verdict, Injection | None, bool]:
+    ) -> tuple[Verdict, Injection | None]:
         """In a thread, holding the feed's lock only this long (a few Redis calls): catch
-        up, move the state on and store it. The verdict, the state saved when the window
-        advanced it, and whether synthetic records are due."""
+        up, move the state on and store it. The verdict (a rate above 0: synthetic records
+        are due), and the state saved when the window advanced it."""
         lock = self._take_turn()
         saved = None
         try:
@@ -211,7 +211,7 @@ class Steering:
                 self._last = window
         finally:
             self._end_turn(lock, saved)
-        return verdict, saved, inject
+        return verdict, saved
 
     async def report(self, outcome: Any) -> None:
         """A retrain that did not publish (challenger turned down, or failed): an alert."""
