@@ -199,6 +199,7 @@ kafka_jars() {  # fetched once per version of the pom
   [ "$(cat "$KDIR/libs/.complete" 2>/dev/null)" = "$want" ] && return 0
   need_maven
   say "fetching Apache Kafka $(kafka_version) with Maven"
+  mkdir -p "$KDIR"  # also when the services run elsewhere (KAFKA_BOOTSTRAP_SERVERS)
   rm -rf "$KDIR/libs.part"
   mvn -q -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
     -DoutputDirectory="$KDIR/libs.part" >"$KDIR/maven.log" 2>&1 \
