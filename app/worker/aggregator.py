@@ -13,7 +13,10 @@ the partials it has not read yet are waiting behind that work, not missing. Part
 windows already decided are dropped and counted as late. Partials are idempotent by their
 source (partition, offset) in the window-profiles topic, so a redelivery after a consumer
 rebalance counts once. A window's partials are kept as they come and merged once, when it
-is decided (one sketch union for all of them).
+is decided (one sketch union for all of them). A window ready to be decided waits, up to
+``grace`` seconds more, for the earlier windows of this aggregator that its partials name
+(``earlier``): their partials were sent before its own, so they are on their way, and the
+windows are judged in window order even when a backlog is read out of order.
 
 The aggregator itself is a value in memory; the agent that feeds it keeps its partials and
 decisions in Redis too (``app.repository.aggregates``). Each worker aggregates the windows
@@ -73,6 +76,8 @@ class _Pending:
     closed: set[int] = field(default_factory=set)
     sources: set[tuple[int, int]] = field(default_factory=set)
     first_seen: float = 0.0
+    earlier: set[int] = field(default_factory=set)  # this aggregator's windows sent before
+    ready_at: float = math.inf  # when it could be decided (it waits for ``earlier``)
 
     @property
     def profile(self) -> WindowProfile:
@@ -98,10 +103,15 @@ class WindowAggregator:
         self._heard: dict[int, float] = {}  # partition -> when a partial of it last came
 
     def add(
-        self, partial: WindowProfile, closed: bool, source: tuple[int, int] | None = None
+        self,
+        partial: WindowProfile,
+        closed: bool,
+        source: tuple[int, int] | None = None,
+        earlier: Iterable[int] = (),
     ) -> list[WindowProfile]:
         """Merge a partial; ``closed``: its partitions will send nothing more for the window;
-        ``source``: where the partial was read (a second delivery of it is ignored)."""
+        ``source``: where the partial was read (a second delivery of it is ignored);
+        ``earlier``: windows of this aggregator sent before it. The windows now decided."""
         key = (partial.feed, partial.window_id)
         now = self.clock()
         self._heard.update(dict.fromkeys(partial.partitions, now))  # late ones too: alive
@@ -120,15 +130,16 @@ class WindowAggregator:
             pending.sources.add(source)
         if closed:
             pending.closed |= partial.partitions
+        pending.earlier.update(w for w in earlier if w < partial.window_id)
         if len(pending.closed) >= self.partitions:
-            return [self._decide(key)]
+            return self._release([key], now)
         return []
 
     def expire(self) -> list[WindowProfile]:
         """Windows whose grace ran out (for them and for the partitions they wait for), and
         restored ones that are complete."""
         now = self.clock()
-        order = sorted(self._pending, key=lambda k: k[1])
+        order = sorted(self._pending, key=_wid)
         beyond = set(order[: max(len(order) - self.max_waiting, 0)])  # the oldest, if too many
         due = []
         for key in order:
@@ -138,7 +149,22 @@ class WindowAggregator:
                 and (key in beyond or self._silent(pending.closed, now))
             ):
                 due.append(key)
-        return [self._decide(k) for k in due]
+        return self._release(due, now)
+
+    def _release(self, due: Iterable[tuple[str, int]], now: float) -> list[WindowProfile]:
+        """Mark ``due`` ready; decide, in window order, the ready windows whose earlier
+        windows are decided, or that waited ``grace`` for them."""
+        for key in due:
+            pending = self._pending[key]
+            pending.ready_at = min(pending.ready_at, now)
+        ready = sorted((k for k, p in self._pending.items() if p.ready_at <= now), key=_wid)
+        out = []
+        for key in ready:
+            pending = self._pending[key]
+            waiting = any((key[0], w) not in self._decided for w in pending.earlier)
+            if not waiting or now - pending.ready_at >= self.grace:
+                out.append(self._decide(key))
+        return out
 
     def _silent(self, closed: set[int], now: float) -> bool:
         """Whether every partition not in ``closed`` sent nothing for the grace period."""
@@ -203,3 +229,7 @@ class WindowAggregator:
         self._decided[key] = None
         while len(self._decided) > REMEMBERED:
             self._decided.popitem(last=False)
+
+
+def _wid(key: tuple[str, int]) -> int:
+    return key[1]

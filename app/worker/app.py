@@ -54,8 +54,9 @@ from app.worker.durable_aggregator import DurableAggregator
 from app.worker.ingest import Ingest
 from app.worker.judge import Judge
 from app.worker.options import WorkerOptions
-from app.worker.profiler import REBALANCE, STATE_HEADER
+from app.worker.profiler import EARLIER_HEADER, REBALANCE, STATE_HEADER
 from app.worker.retraining import RetrainClient
+from app.worker.routing import parse_earlier
 from app.worker.steering import Steering
 
 log = logging.getLogger("driftmend.worker")
@@ -134,8 +135,10 @@ async def _take(
     if state == "revoked":
         aggregator.rebalanced()
     source = (event.message.partition, event.message.offset)
+    earlier = parse_earlier(_header(event.headers, EARLIER_HEADER))
+    closed = state in ("closed", "idle")
     with listening.busy():  # grace stands still while the partial is stored
-        return await aggregator.add(partial, event.value, state in ("closed", "idle"), source)
+        return await aggregator.add(partial, event.value, closed, source, earlier)
 
 
 def _prepare_kafka(settings: Settings, options: WorkerOptions) -> int:

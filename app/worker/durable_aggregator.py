@@ -91,9 +91,16 @@ class DurableAggregator:
             )
 
     async def add(
-        self, partial: WindowProfile, data: bytes, closed: bool, source: tuple[int, int]
+        self,
+        partial: WindowProfile,
+        data: bytes,
+        closed: bool,
+        source: tuple[int, int],
+        earlier: Iterable[tuple[int, int]] = (),
     ) -> list[WindowProfile]:
-        """Store the partial, then merge it; the windows now complete."""
+        """Store the partial, then merge it; the windows now decided (``earlier``: the
+        windows its profiler sent before, with their partitions: it waits for this
+        worker's)."""
         if self.store is not None:
             try:
                 await asyncio.to_thread(
@@ -105,7 +112,8 @@ class DurableAggregator:
             except DriftmendError as exc:
                 log.warning("partial of window %d kept in memory only: %s", partial.window_id, exc)
         late = self.aggregator.late
-        complete = self.aggregator.add(partial, closed, source)
+        own = [w for w, p in earlier if p in self.owned]
+        complete = self.aggregator.add(partial, closed, source, own)
         if self.aggregator.late > late:
             if self.late_partials is not None:
                 self.late_partials.inc()

@@ -42,11 +42,12 @@ from app.worker.batch import Batch, take
 from app.worker.open_windows import Checkpoints, OpenWindows
 from app.worker.options import WorkerOptions
 from app.worker.published import PublishedOffsets, Store
-from app.worker.routing import window_partition
+from app.worker.routing import EARLIER, earlier_value, window_partition
 from app.worker.windows import WindowClock
 
 log = logging.getLogger(__name__)
 STATE_HEADER = "driftmend-window-state"
+EARLIER_HEADER = "driftmend-earlier-windows"  # the windows this profiler sent before
 REBALANCE = "rebalance"  # a state without a window: partitions of the input change hands
 MAX_ERROR_CHARS = 500
 
@@ -118,6 +119,7 @@ class Profiler:
             last_offset=self.clock.last_offset,
         )
         self.published = PublishedOffsets(published)
+        self._sent: deque[int] = deque(maxlen=EARLIER)  # the last windows published
 
     def _streamed(self, name: str) -> bool:
         spec = self.baseline.schema.get(name)
@@ -165,16 +167,20 @@ class Profiler:
     def publish(self, windows: list[WindowProfile], state: str) -> int:
         self.published.published(self.windows.popped())
         for profile in windows:
+            wid = profile.window_id
+            earlier = earlier_value((w for w in self._sent if w < wid), self.profile_partitions)
             produce_blocking(
                 self.producer,
                 produce_args(
                     self.settings.window_profiles_topic,
                     profile.serialize(),
-                    f"{self.options.feed}:{profile.window_id}".encode(),
-                    window_partition(profile.window_id, self.profile_partitions),
-                    headers=[(STATE_HEADER, state.encode())],
+                    f"{self.options.feed}:{wid}".encode(),
+                    window_partition(wid, self.profile_partitions),
+                    headers=[(STATE_HEADER, state.encode()), (EARLIER_HEADER, earlier)],
                 ),
             )
+            if wid not in self._sent:
+                self._sent.append(wid)
         return len(windows)
 
     def publish_revoked(self, drained: list[tuple[WindowProfile, frozenset[int]]]) -> int:

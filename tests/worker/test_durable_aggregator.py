@@ -134,3 +134,18 @@ def test_partitions_gained_restore_their_windows_and_partitions_lost_drop_theirs
     asyncio.run(durable.add(new, new.serialize(), False, (0, 30)))
     asyncio.run(durable.assigned({TP("profiles", 1)}))
     assert [w.window_id for w in aggregator.pending()] == [5]  # 4 and 6 came from partition 0
+
+
+def test_a_window_waits_only_for_the_earlier_windows_of_this_worker() -> None:
+    aggregator = WindowAggregator(partitions=1, grace_seconds=60, clock=lambda: 0.0)
+    durable = DurableAggregator(aggregator, None, "f", "in", "profiles")
+    asyncio.run(durable.assigned({TP("profiles", 0)}))
+
+    def add(window: int, earlier: list[tuple[int, int]]) -> list[int]:
+        partial = _partial(window, 0)
+        done = asyncio.run(durable.add(partial, b"", True, (0, window), earlier))
+        return [w.window_id for w in done]
+
+    # window 3 names 1 (partition 0: this worker's) and 2 (partition 1: another's)
+    assert add(3, [(1, 0), (2, 1)]) == []
+    assert add(1, []) == [1, 3]

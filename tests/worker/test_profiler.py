@@ -15,9 +15,9 @@ from app.codecs.json import JsonCodec
 from app.profile.window import WindowProfile
 from app.settings import Settings
 from app.worker.options import WorkerOptions
-from app.worker.profiler import REBALANCE, STATE_HEADER, Profiler, RawBatch
+from app.worker.profiler import EARLIER_HEADER, REBALANCE, STATE_HEADER, Profiler, RawBatch
 from app.worker.published import PublishedOffsets
-from app.worker.routing import window_partition
+from app.worker.routing import parse_earlier, window_partition
 from app.worker.windows import WindowClock
 from tests.conftest import make_records
 from tests.worker.test_published import Store
@@ -187,3 +187,15 @@ def test_every_partial_of_a_window_goes_to_the_partition_of_its_window() -> None
     # and the revoke is announced to every partition (every aggregator of the feed)
     markers = [(a[1], a[2], a[3]) for a in sent if a not in partials]
     assert markers == [(b"", b"f:rebalance", p) for p in range(3)]
+
+
+def test_every_partial_names_the_windows_sent_before_it() -> None:
+    profiler, recorder, settings = _profiler(window_records=20, profile_partitions=3)
+    good = [orjson.dumps(r) for r in make_records(np.random.default_rng(2), 70)]
+    profiler.process(_batch(good, [i % 2 for i in range(70)], [i // 2 for i in range(70)]))
+    named = {
+        WindowProfile.deserialize(a[1]).window_id: parse_earlier(dict(a[7])[EARLIER_HEADER])
+        for a in recorder.to(settings.window_profiles_topic)
+    }
+    assert named == {w: [(e, window_partition(e, 3)) for e in range(w)] for w in named}
+    assert len(named) >= 2

@@ -179,3 +179,26 @@ def test_at_most_max_waiting_windows_wait_for_a_partition_that_is_behind() -> No
     assert agg.expire() == []
     now[0] = 10.5
     assert [w.window_id for w in agg.expire()] == [3, 4]
+
+
+def test_a_backlog_read_out_of_order_is_decided_in_window_order() -> None:
+    """Windows 0-3 of one aggregator reach it 2, 0, 3, 1 (each on a partition of its own):
+    each waits for the earlier ones its partials name."""
+    agg = WindowAggregator(partitions=1, grace_seconds=5, clock=lambda: 0.0)
+    decided = []
+    for window in (2, 0, 3, 1):
+        decided += agg.add(_partial(window, 0, 4), True, earlier=range(window))
+    assert [w.window_id for w in decided] == [0, 1, 2, 3]
+
+
+def test_a_window_waits_for_an_earlier_one_at_most_the_grace_period() -> None:
+    now = [0.0]
+    agg = WindowAggregator(partitions=1, grace_seconds=5, clock=lambda: now[0])
+    assert agg.add(_partial(7, 0, 4), True, earlier=[5, 6, 9]) == []  # 9: not earlier
+    assert [w.window_id for w in agg.add(_partial(5, 0, 4), True)] == [5]
+    now[0] = 4.9
+    assert agg.expire() == []  # 6 not here yet
+    now[0] = 5.0  # (6 lost: a profiles topic read from its end) 7 goes on without it
+    assert [w.window_id for w in agg.expire()] == [7]
+    [six] = agg.add(_partial(6, 0, 4), True)  # 6 after all: judged, not counted late
+    assert six.window_id == 6 and agg.late == 0
