@@ -6,7 +6,10 @@ attached to another topic starts afresh.
 Every worker judges some of a feed's windows (``app.worker.routing``) and advances the
 state one window at a time under the feed's lock (:meth:`InjectionStore.lock`); ``seq``
 counts the saves, so a worker reads the (large) previous profile only when another worker
-saved since its own last save.
+saved since its own last save. A window judged after a later one (a backlog spread over the
+window-profiles topic's partitions reaches a worker's aggregator in no set order) leaves the
+state as it is; its verdict starts from the state in force at its place in the feed (after
+the last window below it that advanced the state, from the short ``history`` kept).
 
 Keys: ``driftmend:feed:{feed}:injection`` (JSON), ``...:injection:previous`` (the last
 judged window's serialized profile) and ``...:injection:lock``.
@@ -23,6 +26,7 @@ from app.errors import RepositoryError
 from app.inject.policy import InjectionState
 from app.repository.store import RedisStore
 
+HISTORY = 64  # states kept after the last advancing windows (a late window's is among them)
 LOCK_SECONDS = 5.0  # a turn takes milliseconds; a worker that dies holding the lock holds
 # it this long at most
 
@@ -33,6 +37,21 @@ class Injection:
     previous: bytes = b""
     window: int = -1  # the last window that advanced the state (-1: none)
     seq: int = 0  # saves so far
+    history: tuple[tuple[int, InjectionState], ...] = ()  # (window, state after it), in order
+
+    def advanced(self, state: InjectionState, previous: bytes, window: int) -> Injection:
+        """The state after ``window`` moved it on (the history keeps the windows below it:
+        a window far below the last one means the windows count anew)."""
+        kept = tuple(item for item in self.history if item[0] < window)
+        return Injection(state, previous, window, self.seq + 1, (*kept, (window, state))[-HISTORY:])
+
+    def state_before(self, window: int) -> InjectionState:
+        """The state in force when ``window`` came: after the last window below it that
+        advanced the state; none known (nothing advanced before it, or too long ago): none."""
+        if window > self.window:
+            return self.state
+        earlier = [state for w, state in self.history if w < window]
+        return earlier[-1] if earlier else InjectionState()
 
 
 class InjectionStore(RedisStore):
@@ -46,6 +65,7 @@ class InjectionStore(RedisStore):
             "severity": state.severity,
             "window": shared.window,
             "seq": shared.seq,
+            "history": [[w, *_fields(s)] for w, s in shared.history],
         }
 
         def write() -> None:
@@ -70,14 +90,13 @@ class InjectionStore(RedisStore):
         doc = self._doc(raw, topic)
         if doc is None:
             return Injection()
-        state = InjectionState(
-            float(doc["rate"]), float(doc["alpha"]), str(doc["event_id"]), str(doc["severity"])
-        )
+        state = _state([doc["rate"], doc["alpha"], doc["event_id"], doc["severity"]])
         return Injection(
             state,
             previous if isinstance(previous, bytes) else b"",
             int(doc.get("window", -1)),
             int(doc.get("seq", 0)),
+            tuple((int(item[0]), _state(item[1:])) for item in doc.get("history", [])),
         )
 
     def lock(self, feed: str, wait_seconds: float) -> Any:
@@ -102,3 +121,12 @@ class InjectionStore(RedisStore):
         except orjson.JSONDecodeError as exc:
             raise RepositoryError(f"the stored injection state is not JSON: {exc}") from exc
         return doc if doc.get("topic", "") == topic else None
+
+
+def _fields(state: InjectionState) -> list[Any]:
+    return [state.rate, state.alpha, state.event_id, state.severity]
+
+
+def _state(fields: list[Any]) -> InjectionState:
+    rate, alpha, event_id, severity = fields
+    return InjectionState(float(rate), float(alpha), str(event_id), str(severity))

@@ -2,7 +2,8 @@
 
 Runs next to the judge, on the worker that judged the window (once per feed and window);
 the state is the feed's, shared by its workers through Redis (``app.repository.injection``)
-and advanced in window order: a window judged after a later one leaves it as it is.
+and advanced in window order: a window judged after a later one leaves it as it is, and
+its verdict is its own step from the state in force at its place (``Injection.state_before``).
 Publishes a :class:`Verdict` for every window, drifted or not, so workers that hold output
 can release it; a high drift event also goes out as an alert record.
 """
@@ -152,8 +153,10 @@ class Steering:
             verdict, saved = await asyncio.to_thread(
                 self._advance, window, baseline_version, event, judged, stepped
             )
-        self.metrics.injection_rate.labels(self.feed).set(verdict.rate)
-        self.metrics.injection_alpha.labels(self.feed).set(verdict.alpha if verdict.rate else 0.0)
+        if window.window_id >= self.shared.window:  # the latest window: the feed's state now
+            self.metrics.injection_rate.labels(self.feed).set(verdict.rate)
+            alpha = verdict.alpha if verdict.rate else 0.0
+            self.metrics.injection_alpha.labels(self.feed).set(alpha)
         await self.send_verdict(
             key=self.feed.encode(), value=verdict.value(), headers=verdict.headers()
         )
@@ -182,14 +185,14 @@ class Steering:
         saved = None
         try:
             advance = judged and self._advances(window.window_id)
-            state = self.state
-            if advance:
+            state = self.shared.state_before(window.window_id)
+            if judged:  # (a late window's own step stays in its verdict, not in the state)
                 state = self.policy.next(
                     state,
                     None if event is None else str(event["severity"]),
                     0.0 if event is None else float(event["drift_score"]),
                     "" if event is None else str(event["event_id"]),
-                    self._step(window, stepped) if state.active else 0.0,
+                    self._step(window, stepped) if advance and state.active else 0.0,
                 )
             inject = self.enabled and state.active and self._model_ready(baseline_version)
             data = window.serialize() if inject or advance else b""  # once, for each use
@@ -207,7 +210,7 @@ class Steering:
                 records=window.records,
             )
             if advance:
-                saved = self.shared = Injection(state, data, window.window_id, self.shared.seq + 1)
+                saved = self.shared = self.shared.advanced(state, data, window.window_id)
                 self._last = window
         finally:
             self._end_turn(lock, saved)

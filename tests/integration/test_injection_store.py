@@ -53,7 +53,8 @@ def test_state_round_trips_and_a_new_steering_resumes() -> None:
     store = _store()
     feed = unique("inj-state")
     assert store.load(feed) == Injection() and store.seq(feed) == 0
-    shared = Injection(InjectionState(0.75, 0.5, "ev-1", "medium"), b"profile-bytes", 7, 3)
+    state = InjectionState(0.75, 0.5, "ev-1", "medium")
+    shared = Injection(state, b"profile-bytes", 7, 3, ((5, InjectionState()), (7, state)))
     store.save(feed, shared)
     assert store.load(feed) == shared and store.seq(feed) == 3
     steering = _steering(store, feed)
@@ -84,7 +85,8 @@ def test_two_workers_advance_one_state_in_window_order() -> None:
         # worker b judges window 2: it continues a's transition (rate kept, alpha ramps)
         medium = await b.after(_window(feed, 2, 100.0), 1, _event("medium", 0.8))
         alphas.append(medium.alpha)
-        # window 1 again (a restart judged it twice): the state stays where it is
+        # window 1 again (a restart judged it twice): the state stays where it is, and the
+        # verdict is the one window 1 had (alpha 0: the start of the transition)
         again = await a.after(_window(feed, 1, 100.0), 1, _event("medium", 0.8))
         alphas.append(again.alpha)
         third = await a.after(_window(feed, 3, 100.0), 1, None)
@@ -93,13 +95,33 @@ def test_two_workers_advance_one_state_in_window_order() -> None:
 
     alphas = asyncio.run(run())
     ramp = 1.0 / policy.ramp_windows
-    assert alphas == [0.0, ramp, ramp, 2 * ramp]
+    assert alphas == [0.0, ramp, 0.0, 2 * ramp]
     stored = store.load(feed)
     assert (stored.window, stored.seq) == (3, 3)
     # high: max rate; medium: max(0.4, 1.0 x decay); calm: x decay again
     rate = policy.max_rate * policy.decay * policy.decay
     assert stored.state == a.state == InjectionState(rate, 2 * ramp, "ev-medium", "medium")
     assert WindowProfile.deserialize(stored.previous).window_id == 3
+
+
+def test_windows_judged_out_of_order_get_the_rate_of_their_place() -> None:
+    """A backlog spread over the window-profiles partitions: the drifted window 4 is judged
+    before the calm windows 1-3 and the drifted 5; those before the drift get no injection."""
+    store, feed = _store(), unique("inj-order")
+    a, b = _steering(store, feed), _steering(store, feed)
+
+    async def run() -> dict[int, str]:
+        events = {}
+        for steering, window in [(a, 4), (b, 1), (a, 6), (b, 3), (a, 5), (b, 0)]:
+            event = _event("high", 3.0) if window >= 4 else None
+            verdict = await steering.after(_window(feed, window, 100.0 * (window >= 4)), 1, event)
+            events[window] = verdict.event_id  # the transition it belongs to ("": none)
+        return events
+
+    events = asyncio.run(run())  # (no model here: verdicts name the transition, rate 0)
+    assert events == {0: "", 1: "", 3: "", 4: "ev-high", 5: "ev-high", 6: "ev-high"}
+    stored = store.load(feed)
+    assert (stored.window, [w for w, _ in stored.history]) == (6, [4, 6])
 
 
 def test_the_feeds_lock_is_given_back_by_another_thread_than_took_it() -> None:
