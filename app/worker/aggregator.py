@@ -76,7 +76,7 @@ class _Pending:
     closed: set[int] = field(default_factory=set)
     sources: set[tuple[int, int]] = field(default_factory=set)
     first_seen: float = 0.0
-    earlier: set[int] = field(default_factory=set)  # this aggregator's windows sent before
+    earlier: dict[int, int] = field(default_factory=dict)  # its windows sent before -> partition
     ready_at: float = math.inf  # when it could be decided (it waits for ``earlier``)
 
     @property
@@ -107,11 +107,12 @@ class WindowAggregator:
         partial: WindowProfile,
         closed: bool,
         source: tuple[int, int] | None = None,
-        earlier: Iterable[int] = (),
+        earlier: Iterable[tuple[int, int]] = (),
     ) -> list[WindowProfile]:
         """Merge a partial; ``closed``: its partitions will send nothing more for the window;
         ``source``: where the partial was read (a second delivery of it is ignored);
-        ``earlier``: windows of this aggregator sent before it. The windows now decided."""
+        ``earlier``: windows of this aggregator sent before it, each with the partition of
+        the window-profiles topic it goes to. The windows now decided."""
         key = (partial.feed, partial.window_id)
         now = self.clock()
         self._heard.update(dict.fromkeys(partial.partitions, now))  # late ones too: alive
@@ -130,7 +131,7 @@ class WindowAggregator:
             pending.sources.add(source)
         if closed:
             pending.closed |= partial.partitions
-        pending.earlier.update(w for w in earlier if w < partial.window_id)
+        pending.earlier.update((w, p) for w, p in earlier if w < partial.window_id)
         if len(pending.closed) >= self.partitions:
             return self._release([key], now)
         return []
@@ -219,6 +220,8 @@ class WindowAggregator:
         lost = set(sources)
         for key in [k for k, p in self._pending.items() if {s for s, _ in p.sources} & lost]:
             del self._pending[key]
+        for pending in self._pending.values():  # their windows are another's to decide now
+            pending.earlier = {w: p for w, p in pending.earlier.items() if p not in lost}
 
     def _decide(self, key: tuple[str, int]) -> WindowProfile:
         pending = self._pending.pop(key)

@@ -112,7 +112,7 @@ class DurableAggregator:
             except DriftmendError as exc:
                 log.warning("partial of window %d kept in memory only: %s", partial.window_id, exc)
         late = self.aggregator.late
-        own = [w for w, p in earlier if p in self.owned]
+        own = [(w, p) for w, p in earlier if p in self.owned]
         complete = self.aggregator.add(partial, closed, source, own)
         if self.aggregator.late > late:
             if self.late_partials is not None:

@@ -187,14 +187,14 @@ def test_a_backlog_read_out_of_order_is_decided_in_window_order() -> None:
     agg = WindowAggregator(partitions=1, grace_seconds=5, clock=lambda: 0.0)
     decided = []
     for window in (2, 0, 3, 1):
-        decided += agg.add(_partial(window, 0, 4), True, earlier=range(window))
+        decided += agg.add(_partial(window, 0, 4), True, earlier=[(w, w) for w in range(window)])
     assert [w.window_id for w in decided] == [0, 1, 2, 3]
 
 
 def test_a_window_waits_for_an_earlier_one_at_most_the_grace_period() -> None:
     now = [0.0]
     agg = WindowAggregator(partitions=1, grace_seconds=5, clock=lambda: now[0])
-    assert agg.add(_partial(7, 0, 4), True, earlier=[5, 6, 9]) == []  # 9: not earlier
+    assert agg.add(_partial(7, 0, 4), True, earlier=[(5, 0), (6, 0), (9, 0)]) == []  # 9: later
     assert [w.window_id for w in agg.add(_partial(5, 0, 4), True)] == [5]
     now[0] = 4.9
     assert agg.expire() == []  # 6 not here yet
@@ -202,3 +202,10 @@ def test_a_window_waits_for_an_earlier_one_at_most_the_grace_period() -> None:
     assert [w.window_id for w in agg.expire()] == [7]
     [six] = agg.add(_partial(6, 0, 4), True)  # 6 after all: judged, not counted late
     assert six.window_id == 6 and agg.late == 0
+
+
+def test_a_window_stops_waiting_for_earlier_ones_whose_partition_went_to_another() -> None:
+    agg = WindowAggregator(partitions=1, grace_seconds=60, clock=lambda: 0.0)
+    assert agg.add(_partial(7, 0, 4), True, (0, 70), earlier=[(6, 1)]) == []
+    agg.forget([1])  # a rebalance: partition 1 of the window-profiles topic is another's
+    assert [w.window_id for w in agg.expire()] == [7]
